@@ -1,0 +1,86 @@
+"""Who did what, through which channel.
+
+django-auditlog records every create, change and delete of registered models. Services run
+their writes inside `audit_context(actor=…, channel=…)`; one receiver stamps each log entry
+with that actor and channel, so the UI, the API, the CLI, imports and jobs are told apart
+without each caller remembering to do it. Exports and merges are logged explicitly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+from auditlog.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models.signals import pre_save
+
+
+class Channel(models.TextChoices):
+    UI = "ui", "UI"
+    API = "api", "API"
+    CLI = "cli", "CLI"
+    IMPORT = "import", "Import"
+    JOB = "job", "Job"
+
+
+@dataclass(frozen=True)
+class AuditContext:
+    actor: Any
+    channel: str
+
+
+_current: ContextVar[AuditContext | None] = ContextVar("cible_audit", default=None)
+
+
+@contextlib.contextmanager
+def audit_context(*, actor: Any, channel: str) -> Iterator[None]:
+    """Attribute every log entry written inside the block to `actor` via `channel`."""
+    token = _current.set(AuditContext(actor=actor, channel=str(channel)))
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+def current() -> AuditContext | None:
+    return _current.get()
+
+
+def _stamp(sender: type, instance: LogEntry, **kwargs: Any) -> None:
+    context = _current.get()
+    if context is None:
+        return
+    actor = context.actor
+    if instance.actor_id is None and actor is not None and getattr(actor, "pk", None):
+        instance.actor = actor
+        instance.actor_email = getattr(actor, "email", None)
+    data = dict(instance.additional_data or {})
+    data.setdefault("channel", context.channel)
+    instance.additional_data = data
+
+
+def connect() -> None:
+    pre_save.connect(_stamp, sender=LogEntry, dispatch_uid="cible-audit-stamp")
+
+
+def log_export(*, actor: Any, channel: str, model: type[models.Model], rows: int, query: str) -> LogEntry:
+    """One entry per export: who took which rows of which list out of the system."""
+    with audit_context(actor=actor, channel=channel):
+        return LogEntry.objects.create(
+            content_type=ContentType.objects.get_for_model(model),
+            object_pk="",
+            object_repr=f"export of {rows} {model._meta.verbose_name_plural}",
+            action=LogEntry.Action.ACCESS,
+            changes={},
+            additional_data={"export": {"rows": rows, "query": query[:2000]}},
+        )
+
+
+def history(obj: models.Model) -> models.QuerySet[LogEntry]:
+    """Log entries of one record, newest first."""
+    return LogEntry.objects.get_for_object(obj).select_related("actor").order_by("-timestamp")

@@ -1,0 +1,118 @@
+"""Parsers for typed values typed by people: "1 200", "1 234,56 €", "oui", "25/12/2026".
+
+They complete `normalisers` (which tidy identities: names, phones, countries…) and raise the
+same `NormalisationError`, so every way in reports bad input the same way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from cible.core.normalisers import NormalisationError
+
+_SPACES = re.compile(r"[\s\u00a0\u202f']")
+_CURRENCY = re.compile(r"[€$£]|EUR|USD|GBP", re.IGNORECASE)
+
+
+def _blank(raw: Any) -> bool:
+    return raw is None or (isinstance(raw, str) and raw.strip() == "")
+
+
+def whole_number(raw: Any, *, field: str, minimum: int = 0, maximum: int = 2**31 - 1) -> int | None:
+    if _blank(raw):
+        return None
+    if isinstance(raw, bool):
+        raise NormalisationError(field, f"« {raw} » is not a whole number")
+    if isinstance(raw, int):
+        value = raw
+    else:
+        text = _SPACES.sub("", str(raw))
+        if not re.fullmatch(r"[+-]?\d{1,12}", text):
+            raise NormalisationError(field, f"« {str(raw)[:60]} » is not a whole number")
+        value = int(text)
+    if not minimum <= value <= maximum:
+        raise NormalisationError(field, f"{value} is out of range ({minimum} to {maximum})")
+    return value
+
+
+def amount(raw: Any, *, field: str, max_digits: int = 14, places: int = 2) -> Decimal | None:
+    """A money amount, accepting French ("1 234,56 €") and English ("1,234.56") writing."""
+    if _blank(raw):
+        return None
+    if isinstance(raw, bool):
+        raise NormalisationError(field, f"« {raw} » is not an amount")
+    if isinstance(raw, int | Decimal):
+        value = Decimal(raw)
+    elif isinstance(raw, float):
+        value = Decimal(str(raw))
+    else:
+        text = _CURRENCY.sub("", _SPACES.sub("", str(raw)))
+        if re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?", text):
+            text = text.replace(",", "")  # 1,234.56
+        elif re.fullmatch(r"[+-]?\d{1,3}(\.\d{3})+(,\d+)?", text):
+            text = text.replace(".", "").replace(",", ".")  # 1.234,56
+        else:
+            text = text.replace(",", ".")
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            raise NormalisationError(field, f"« {str(raw)[:60]} » is not an amount") from None
+    if not value.is_finite():
+        raise NormalisationError(field, f"« {str(raw)[:60]} » is not an amount")
+    if value < 0:
+        raise NormalisationError(field, "must not be negative")
+    value = value.quantize(Decimal(1).scaleb(-places))
+    if len(value.as_tuple().digits) > max_digits:
+        raise NormalisationError(field, f"is too large (at most {max_digits - places} digits)")
+    return value
+
+
+def choice(raw: Any, *, field: str, choices: Iterable[tuple[str, Any]]) -> str:
+    """A choice given by its value or its label, in any case; blank gives ""."""
+    if _blank(raw):
+        return ""
+    text = str(raw).strip().lower()
+    pairs = list(choices)
+    for value, label in pairs:
+        if text == str(value).lower() or text == str(label).lower():
+            return str(value)
+    allowed = ", ".join(str(value) for value, _label in pairs)
+    raise NormalisationError(field, f"« {str(raw)[:60]} » is not one of: {allowed}")
+
+
+_TRUE = {"1", "true", "yes", "y", "oui", "o", "vrai", "x", "on"}
+_FALSE = {"0", "false", "no", "n", "non", "faux", "off"}
+
+
+def boolean(raw: Any, *, field: str) -> bool | None:
+    if _blank(raw):
+        return None
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise NormalisationError(field, f"« {str(raw)[:60]} » is not yes or no")
+
+
+def date(raw: Any, *, field: str) -> dt.date | None:
+    """ISO dates and French day-first dates (25/12/2026, 25.12.2026)."""
+    if _blank(raw):
+        return None
+    if isinstance(raw, dt.datetime):
+        return raw.date()
+    if isinstance(raw, dt.date):
+        return raw
+    text = str(raw).strip()
+    for pattern in ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%d/%m/%y"):
+        try:
+            return dt.datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    raise NormalisationError(field, f"« {text[:60]} » is not a date (use YYYY-MM-DD or DD/MM/YYYY)")

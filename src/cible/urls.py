@@ -1,0 +1,19 @@
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from cible import views
+from cible.api import api
+from cible.core import views as core_views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(template_name="core/login.html"), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("search/", core_views.search_view, name="search"),
+    path("settings/tokens/", core_views.tokens_view, name="tokens"),
+    path("settings/tokens/<int:pk>/revoke/", core_views.token_revoke_view, name="token_revoke"),
+    path("settings/access/", core_views.policy_view, name="access_policy"),
+    path("api/v1/", api.urls),
+    path("", include("cible.people.urls")),
+    path("", include("cible.pipeline.urls")),
+]

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from cible.core.models import AccessPolicy
+from tests.cast import Cast, make_cast
+
+
+@pytest.fixture
+def cast(db: Any) -> Cast:
+    return make_cast()
+
+
+@pytest.fixture
+def team_private(db: Any) -> AccessPolicy:
+    """Organisations, contacts and deals private to the owner's team."""
+    policy = AccessPolicy.current()
+    policy.account_visibility = "team"
+    policy.pipeline_visibility = "team"
+    policy.save()
+    return policy
+
+
+@pytest.fixture
+def client_for(db: Any):  # type: ignore[no-untyped-def]
+    """A logged-in test client for a member of the cast."""
+
+    def make(user: Any) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make
