@@ -34,14 +34,59 @@ class Cast:
 
 
 def make_cast() -> Cast:
-    admin = user_create(username="ada", password=PASSWORD, role=Role.ADMIN, first_name="Ada", last_name="Admin")
-    manager = user_create(username="sam", password=PASSWORD, role=Role.SALES_MANAGER, first_name="Sam", last_name="Manager")
+    admin = user_create(
+        username="ada", password=PASSWORD, role=Role.ADMIN, first_name="Ada", last_name="Admin"
+    )
+    manager = user_create(
+        username="sam",
+        password=PASSWORD,
+        role=Role.SALES_MANAGER,
+        first_name="Sam",
+        last_name="Manager",
+    )
     paris = team_create(name="AE Paris", manager=manager)
     lyon = team_create(name="AE Lyon")
-    ae = user_create(username="alice", password=PASSWORD, role=Role.AE, first_name="Alice", last_name="Martin", teams=[paris])
-    ae2 = user_create(username="basile", password=PASSWORD, role=Role.AE, first_name="Basile", last_name="Durand", teams=[paris])
-    sdr = user_create(username="sophie", password=PASSWORD, role=Role.SDR, first_name="Sophie", last_name="Leroy", teams=[paris])
-    outsider = user_create(username="olivier", password=PASSWORD, role=Role.AE, first_name="Olivier", last_name="Roux", teams=[lyon])
-    marketer = user_create(username="marie", password=PASSWORD, role=Role.MARKETING, first_name="Marie", last_name="Petit", language="en")
-    csm = user_create(username="claire", password=PASSWORD, role=Role.CSM, first_name="Claire", last_name="Moreau")
+    ae = user_create(
+        username="alice",
+        password=PASSWORD,
+        role=Role.AE,
+        first_name="Alice",
+        last_name="Martin",
+        teams=[paris],
+    )
+    ae2 = user_create(
+        username="basile",
+        password=PASSWORD,
+        role=Role.AE,
+        first_name="Basile",
+        last_name="Durand",
+        teams=[paris],
+    )
+    sdr = user_create(
+        username="sophie",
+        password=PASSWORD,
+        role=Role.SDR,
+        first_name="Sophie",
+        last_name="Leroy",
+        teams=[paris],
+    )
+    outsider = user_create(
+        username="olivier",
+        password=PASSWORD,
+        role=Role.AE,
+        first_name="Olivier",
+        last_name="Roux",
+        teams=[lyon],
+    )
+    marketer = user_create(
+        username="marie",
+        password=PASSWORD,
+        role=Role.MARKETING,
+        first_name="Marie",
+        last_name="Petit",
+        language="en",
+    )
+    csm = user_create(
+        username="claire", password=PASSWORD, role=Role.CSM, first_name="Claire", last_name="Moreau"
+    )
     return Cast(admin, manager, ae, ae2, sdr, outsider, marketer, csm, paris, lyon)

@@ -15,10 +15,14 @@ from cible.pipeline.selectors import pipeline_summary
 def home(request: HttpRequest) -> HttpResponse:
     viewer = request.user
     stages = pipeline_summary(viewer=viewer)
-    return render(request, "home.html", {
-        "organisations": access.visible(viewer, Organisation.objects.all()).count(),
-        "contacts": access.visible(viewer, Contact.objects.all()).count(),
-        "stages": stages,
-        "open_deals": sum(s["count"] for s in stages),
-        "show_amounts": access.amounts_visible(viewer),
-    })
+    return render(
+        request,
+        "home.html",
+        {
+            "organisations": access.visible(viewer, Organisation.objects.all()).count(),
+            "contacts": access.visible(viewer, Contact.objects.all()).count(),
+            "stages": stages,
+            "open_deals": sum(s["count"] for s in stages),
+            "show_amounts": access.amounts_visible(viewer),
+        },
+    )

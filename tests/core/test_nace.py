@@ -98,14 +98,26 @@ def test_labels_are_clean(entry: nace.Section | nace.Division) -> None:
             "Programmation, conseil et autres activités informatiques",
             "Computer programming, consultancy and related activities",
         ),
-        ("01", "Culture et production animale, chasse et services annexes",
-         "Crop and animal production, hunting and related service activities"),
-        ("47", "Commerce de détail, à l'exception des automobiles et des motocycles",
-         "Retail trade, except of motor vehicles and motorcycles"),
-        ("70", "Activités des sièges sociaux ; conseil de gestion",
-         "Activities of head offices; management consultancy activities"),
-        ("99", "Activités des organisations et organismes extraterritoriaux",
-         "Activities of extraterritorial organisations and bodies"),
+        (
+            "01",
+            "Culture et production animale, chasse et services annexes",
+            "Crop and animal production, hunting and related service activities",
+        ),
+        (
+            "47",
+            "Commerce de détail, à l'exception des automobiles et des motocycles",
+            "Retail trade, except of motor vehicles and motorcycles",
+        ),
+        (
+            "70",
+            "Activités des sièges sociaux ; conseil de gestion",
+            "Activities of head offices; management consultancy activities",
+        ),
+        (
+            "99",
+            "Activités des organisations et organismes extraterritoriaux",
+            "Activities of extraterritorial organisations and bodies",
+        ),
     ],
 )
 def test_known_division_labels(code: str, label_fr: str, label_en: str) -> None:
@@ -191,7 +203,8 @@ def test_parse_naf_finds_section() -> None:
         ("J", "expected a division"),
         ("62.01.Z", "expected a division"),
         ("abc", "expected a division"),
-        ("６２", "expected a division"),
+        ("\uff16\uff12", "expected a division"),  # fullwidth digits
+        ("\u0666\u0662", "expected a division"),  # Arabic-Indic digits
         ("", "a code such as 62.01Z is expected"),
         ("   ", "a code such as 62.01Z is expected"),
     ],

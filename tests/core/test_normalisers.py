@@ -10,9 +10,7 @@ from hypothesis import strategies as st
 from cible.core import normalisers as norm
 from cible.core.normalisers import NormalisationError
 
-BOUNDED = settings(
-    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+BOUNDED = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # Arbitrary text, from short to huge (up to 10,000 characters).
 any_text = st.one_of(
@@ -546,9 +544,7 @@ def test_french_region_from_postal_code(postal: str | None, region: str | None) 
 
 
 def test_every_metropolitan_department_has_a_region() -> None:
-    regions = {
-        norm.french_region_from_postal_code(f"{n:02d}100") for n in range(1, 96) if n != 20
-    }
+    regions = {norm.french_region_from_postal_code(f"{n:02d}100") for n in range(1, 96) if n != 20}
     assert None not in regions
     assert len(regions) == 12  # the 12 metropolitan regions besides Corsica
 

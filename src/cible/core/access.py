@@ -138,7 +138,9 @@ def can(user: Any, action: Action, obj: Model | None = None) -> bool:
             return True  # a shared base is maintained by everyone who works it
         return owner_id is None or owner_id in teammate_ids(user)
     if action == "delete":
-        return owner_id == user.pk or (role == Role.SALES_MANAGER and owner_id in teammate_ids(user))
+        return owner_id == user.pk or (
+            role == Role.SALES_MANAGER and owner_id in teammate_ids(user)
+        )
     return False
 
 

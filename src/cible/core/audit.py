@@ -68,7 +68,9 @@ def connect() -> None:
     pre_save.connect(_stamp, sender=LogEntry, dispatch_uid="cible-audit-stamp")
 
 
-def log_export(*, actor: Any, channel: str, model: type[models.Model], rows: int, query: str) -> LogEntry:
+def log_export(
+    *, actor: Any, channel: str, model: type[models.Model], rows: int, query: str
+) -> LogEntry:
     """One entry per export: who took which rows of which list out of the system."""
     with audit_context(actor=actor, channel=channel):
         return LogEntry.objects.create(

@@ -32,6 +32,11 @@ class Cleaned:
     errors: list[FieldError] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
 
+    def add_errors(self, errors: list[FieldError]) -> None:
+        """Add errors found later (derived fields), keeping the first problem named per field."""
+        named = {error.field for error in self.errors}
+        self.errors.extend(error for error in errors if error.field not in named)
+
     def raise_errors(self) -> None:
         if self.errors:
             raise ValidationFailed(errors=self.errors)

@@ -35,8 +35,9 @@ def save_versioned(obj: V, *, expected_version: int | None = None) -> V:
                 raise ConflictError(_("This record has been deleted by someone else."))
             raise ConflictError(
                 _(
-                    "Someone else saved this record while you were editing it (your version %(mine)s, "
-                    "now %(theirs)s). Reload it to see their changes, then apply yours again."
+                    "Someone else saved this record while you were editing it "
+                    "(your version %(mine)s, now %(theirs)s). "
+                    "Reload it to see their changes, then apply yours again."
                 )
                 % {"mine": expected, "theirs": current}
             )

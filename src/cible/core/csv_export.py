@@ -50,7 +50,9 @@ def rows(columns: Sequence[Column], records: Iterable[Any]) -> Iterator[str]:
         yield writer.writerow([neutralise(c.value(record)) for c in columns])
 
 
-def response(filename: str, columns: Sequence[Column], records: Iterable[Any]) -> StreamingHttpResponse:
+def response(
+    filename: str, columns: Sequence[Column], records: Iterable[Any]
+) -> StreamingHttpResponse:
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     result = StreamingHttpResponse(rows(columns, records), content_type="text/csv; charset=utf-8")
     result["Content-Disposition"] = f'attachment; filename="{filename}-{stamp}.csv"'

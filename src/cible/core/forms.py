@@ -24,7 +24,9 @@ class LookupWidget(forms.TextInput):
 
     template_name = "core/widgets/lookup.html"
 
-    def __init__(self, lookup_url: str, model: type[models.Model], attrs: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, lookup_url: str, model: type[models.Model], attrs: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(attrs)
         self.lookup_url = lookup_url
         self.model = model
@@ -40,13 +42,23 @@ class LookupWidget(forms.TextInput):
 
 
 def _field_for(model_field: models.Field, *, required: bool) -> forms.Field:  # type: ignore[type-arg]
-    label = model_field.verbose_name.capitalize() if isinstance(model_field.verbose_name, str) else model_field.verbose_name
-    common: dict[str, Any] = {"label": label, "required": required, "help_text": model_field.help_text}
+    label = (
+        model_field.verbose_name.capitalize()
+        if isinstance(model_field.verbose_name, str)
+        else model_field.verbose_name
+    )
+    common: dict[str, Any] = {
+        "label": label,
+        "required": required,
+        "help_text": model_field.help_text,
+    }
     if isinstance(model_field, models.BooleanField):
         return forms.BooleanField(**{**common, "required": False})
     if model_field.choices:
         return forms.ChoiceField(choices=[("", "—"), *model_field.choices], **common)
-    if isinstance(model_field, models.DateField) and not isinstance(model_field, models.DateTimeField):
+    if isinstance(model_field, models.DateField) and not isinstance(
+        model_field, models.DateTimeField
+    ):
         return forms.CharField(widget=forms.DateInput(attrs={"type": "date"}), **common)
     if isinstance(model_field, models.TextField):
         return forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), **common)
@@ -71,21 +83,25 @@ def record_form(
     choices = choices or {}
     lookups = lookups or {}
     multiple = multiple or {}
-    attributes: dict[str, Any] = {"version": forms.IntegerField(widget=forms.HiddenInput, required=False)}
+    attributes: dict[str, Any] = {
+        "version": forms.IntegerField(widget=forms.HiddenInput, required=False)
+    }
     dynamic: dict[str, tuple[str, ChoicesFactory]] = {}
     for name in fields:
         model_field = model._meta.get_field(name)
         label = str(model_field.verbose_name).capitalize()
         if name in multiple:
             attributes[name] = forms.MultipleChoiceField(
-                label=label, required=False, widget=forms.CheckboxSelectMultiple)
+                label=label, required=False, widget=forms.CheckboxSelectMultiple
+            )
             dynamic[name] = ("multiple", multiple[name])
         elif name in choices:
             attributes[name] = forms.ChoiceField(label=label, required=name in required)
             dynamic[name] = ("single", choices[name])
         elif name in lookups:
             attributes[name] = forms.CharField(
-                label=label, required=name in required, widget=LookupWidget(*lookups[name]))
+                label=label, required=name in required, widget=LookupWidget(*lookups[name])
+            )
         else:
             attributes[name] = _field_for(model_field, required=name in required)  # type: ignore[arg-type]
 
@@ -104,7 +120,11 @@ def show_errors(form: forms.Form, error: CibleError) -> None:
     """Put each domain error next to its field (or at the top of the form)."""
     for item in error.errors:
         field = item.field if item.field in form.fields else None
-        message = item.message if field else (f"{item.field}: {item.message}" if item.field else item.message)
+        message = (
+            item.message
+            if field
+            else (f"{item.field}: {item.message}" if item.field else item.message)
+        )
         form.add_error(field, message)
 
 

@@ -16,7 +16,9 @@ from cible.core import values
 from cible.core.errors import FieldError
 from cible.core.normalisers import NormalisationError, search_key
 
-FilterKind = Literal["prefix", "contains", "exact", "choice", "number", "date", "boolean", "reference"]
+FilterKind = Literal[
+    "prefix", "contains", "exact", "choice", "number", "date", "boolean", "reference"
+]
 
 
 @dataclass(frozen=True)
@@ -102,8 +104,13 @@ def parse(params: Mapping[str, Any], filters: Sequence[Filter], sorts: Sequence[
     return query
 
 
-def apply(qs: QuerySet[Any], query: ListQuery, filters: Sequence[Filter], sorts: Sequence[Sort],
-          default_sort: str) -> QuerySet[Any]:
+def apply(
+    qs: QuerySet[Any],
+    query: ListQuery,
+    filters: Sequence[Filter],
+    sorts: Sequence[Sort],
+    default_sort: str,
+) -> QuerySet[Any]:
     by_param = {p: spec for spec in filters for p in spec.params()}
     for param, value in query.filters.items():
         spec = by_param[param]

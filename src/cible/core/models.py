@@ -51,13 +51,14 @@ class AccessPolicy(models.Model):
     pipeline_visibility = models.CharField(
         _("opportunities"), max_length=10, choices=Visibility.choices, default=Visibility.TEAM
     )
-    marketing_sees_amounts = models.BooleanField(
-        _("Marketing sees deal amounts"), default=False
-    )
+    marketing_sees_amounts = models.BooleanField(_("Marketing sees deal amounts"), default=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name = _("access policy")
+
+    def __str__(self) -> str:
+        return f"accounts {self.account_visibility}, pipeline {self.pipeline_visibility}"
 
     @classmethod
     def current(cls) -> AccessPolicy:

@@ -356,8 +356,7 @@ _DIVISION_ROWS: tuple[tuple[str, str, str, str], ...] = (
     (
         "71",
         "M",
-        "Activités d'architecture et d'ingénierie ; activités de contrôle et analyses "
-        "techniques",
+        "Activités d'architecture et d'ingénierie ; activités de contrôle et analyses techniques",
         "Architectural and engineering activities; technical testing and analysis",
     ),
     ("72", "M", "Recherche-développement scientifique", "Scientific research and development"),

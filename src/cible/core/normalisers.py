@@ -146,9 +146,7 @@ def tidy_text(raw: str | None, *, max_length: int | None = None, field: str = ""
     if not text:
         return None
     if max_length is not None and len(text) > max_length:
-        raise _fail(
-            field, text, f"is too long ({len(text)} characters, at most {max_length})"
-        )
+        raise _fail(field, text, f"is too long ({len(text)} characters, at most {max_length})")
     return text
 
 
@@ -203,9 +201,7 @@ def _case_word(word: str, *, first: bool, lower_particles: bool) -> str:
 
 def _smart_case(text: str, *, particles: bool) -> str:
     words = text.split(" ")
-    all_particles = all(
-        w.lower() in _NAME_PARTICLES or w.lower() in _NAME_ARTICLES for w in words
-    )
+    all_particles = all(w.lower() in _NAME_PARTICLES or w.lower() in _NAME_ARTICLES for w in words)
     cased = " ".join(
         _case_word(w, first=i == 0, lower_particles=particles and not all_particles)
         for i, w in enumerate(words)
@@ -227,12 +223,10 @@ def person_name(raw: str | None, field: str = "first_name", *, max_length: int =
         return None
     if _single_case(text):
         text = _smart_case(text, particles=True)
-    return text
+    return _within(text, max_length, field)
 
 
-def organisation_name(
-    raw: str | None, field: str = "name", *, max_length: int = 255
-) -> str | None:
+def organisation_name(raw: str | None, field: str = "name", *, max_length: int = 255) -> str | None:
     """An organisation name: tidied; all-lowercase input is title-cased, anything
     else is kept as typed ("IBM", "SNCF", "L'Oréal")."""
     text = tidy_text(raw, max_length=max_length, field=field)
@@ -240,6 +234,13 @@ def organisation_name(
         return None
     if text.islower():
         text = _smart_case(text, particles=False)
+    return _within(text, max_length, field)
+
+
+def _within(text: str, max_length: int, field: str) -> str:
+    # Case mapping may lengthen a few exotic characters: check again.
+    if len(text) > max_length:
+        raise _fail(field, text, f"is too long ({len(text)} characters, at most {max_length})")
     return text
 
 
@@ -569,9 +570,7 @@ def _current_language() -> str:
 
 @cache
 def _iso_translation(domain: str, language: str) -> gettext.NullTranslations:
-    return gettext.translation(
-        domain, pycountry.LOCALES_DIR, languages=[language], fallback=True
-    )
+    return gettext.translation(domain, pycountry.LOCALES_DIR, languages=[language], fallback=True)
 
 
 def _translated(domain: str, name: str, language: str | None) -> str:

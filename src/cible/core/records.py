@@ -125,7 +125,11 @@ class RecordPages:
         columns = self.visible_columns(request.user)
         total = qs.count()
         audit.log_export(
-            actor=request.user, channel=Channel.UI, model=self.model, rows=total, query=query.as_text()
+            actor=request.user,
+            channel=Channel.UI,
+            model=self.model,
+            rows=total,
+            query=query.as_text(),
         )
         return csv_export.response(
             self.export_name,
@@ -151,23 +155,34 @@ class RecordPages:
         entries = list(audit.history(record)[:200])
         return render(request, "core/_history.html", {"record": record, "entries": entries})
 
-    def _form_page(self, request: HttpRequest, form: forms.Form, record: Any, conflict: bool = False) -> HttpResponse:
+    def _form_page(
+        self, request: HttpRequest, form: forms.Form, record: Any, conflict: bool = False
+    ) -> HttpResponse:
         status = 409 if conflict else (422 if form.is_bound and form.errors else 200)
         return render(
             request,
             "core/form.html",
-            {"pages": self, "form": form, "record": record, "conflict": conflict, "title": self.title},
+            {
+                "pages": self,
+                "form": form,
+                "record": record,
+                "conflict": conflict,
+                "title": self.title,
+            },
             status=status,
         )
 
     def create_view(self, request: HttpRequest) -> HttpResponse:
         if request.method != "POST":
-            return self._form_page(request, self.form_class(initial=dict(request.GET.items())), None)
+            return self._form_page(
+                request, self.form_class(initial=dict(request.GET.items())), None
+            )
         form = self.form_class(request.POST)
         if form.is_valid():
             try:
-                record = self.create(actor=request.user, channel=Channel.UI,
-                                     data=raw_data(form, self.form_fields))
+                record = self.create(
+                    actor=request.user, channel=Channel.UI, data=raw_data(form, self.form_fields)
+                )
             except CibleError as error:
                 show_errors(form, error)
             else:
@@ -187,8 +202,13 @@ class RecordPages:
         if form.is_valid():
             data = raw_data(form, [f for f in self.form_fields if f in form.fields])
             try:
-                self.update(**{self.prefix: record}, actor=request.user, channel=Channel.UI,
-                            data=data, expected_version=form.cleaned_data.get("version") or record.version)
+                self.update(
+                    **{self.prefix: record},
+                    actor=request.user,
+                    channel=Channel.UI,
+                    data=data,
+                    expected_version=form.cleaned_data.get("version") or record.version,
+                )
             except ConflictError as error:
                 conflict = True
                 show_errors(form, error)
@@ -214,9 +234,21 @@ class RecordPages:
         return [
             path("", login_required(self.list_view), name=f"{p}_list"),
             path("export.csv", login_required(self.export_view), name=f"{p}_export"),
-            path("new/", login_required(require_http_methods(["GET", "POST"])(self.create_view)), name=f"{p}_create"),
+            path(
+                "new/",
+                login_required(require_http_methods(["GET", "POST"])(self.create_view)),
+                name=f"{p}_create",
+            ),
             path("<int:pk>/", login_required(self.detail_view), name=f"{p}_detail"),
-            path("<int:pk>/edit/", login_required(require_http_methods(["GET", "POST"])(self.edit_view)), name=f"{p}_edit"),
-            path("<int:pk>/delete/", login_required(require_POST(self.delete_view)), name=f"{p}_delete"),
+            path(
+                "<int:pk>/edit/",
+                login_required(require_http_methods(["GET", "POST"])(self.edit_view)),
+                name=f"{p}_edit",
+            ),
+            path(
+                "<int:pk>/delete/",
+                login_required(require_POST(self.delete_view)),
+                name=f"{p}_delete",
+            ),
             path("<int:pk>/history/", login_required(self.history_view), name=f"{p}_history"),
         ]

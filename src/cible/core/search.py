@@ -7,6 +7,7 @@ the access policy. Classifying once here means "01 23 45 67 89", "+33123456789" 
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -63,15 +64,11 @@ def classify(text: str) -> SearchQuery:
     if re.fullmatch(r"\d{14}", digits):
         found["siret"] = digits
     if re.fullmatch(r"\+?\d{6,17}", digits):
-        try:
+        with contextlib.suppress(norm.NormalisationError):
             found["phone"] = norm.phone(text)
-        except norm.NormalisationError:
-            pass
     if "@" not in text and "." in text and " " not in text and not digits.isdigit():
-        try:
+        with contextlib.suppress(norm.NormalisationError):
             found["domain"] = norm.domain(text)
-        except norm.NormalisationError:
-            pass
     return SearchQuery(text=text, key=norm.search_key(text), **found)
 
 

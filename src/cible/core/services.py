@@ -15,13 +15,17 @@ from cible.core.errors import FieldError, PermissionDenied, ValidationFailed
 from cible.core.models import AccessPolicy, ApiToken, Visibility
 
 
-def api_token_create(*, user: Any, name: str, days_valid: int | None = None) -> tuple[ApiToken, str]:
+def api_token_create(
+    *, user: Any, name: str, days_valid: int | None = None
+) -> tuple[ApiToken, str]:
     """Create a token; returns it with its key, which is never retrievable again."""
     name = " ".join((name or "").split())[:100]
     if not name:
         raise ValidationFailed(errors=[FieldError("name", _("is required"))])
     if days_valid is not None and not 1 <= days_valid <= 3650:
-        raise ValidationFailed(errors=[FieldError("days_valid", _("must be between 1 and 3650 days"))])
+        raise ValidationFailed(
+            errors=[FieldError("days_valid", _("must be between 1 and 3650 days"))]
+        )
     key = ApiToken.new_key()
     token = ApiToken.objects.create(
         user=user,
@@ -45,9 +49,11 @@ def api_token_authenticate(key: str) -> Any:
     """The user behind an active token key, or None (unknown, revoked or expired)."""
     if not key or len(key) > 200:
         return None
-    token = ApiToken.objects.select_related("user", "user__profile").filter(
-        key_hash=ApiToken.hash_key(key)
-    ).first()
+    token = (
+        ApiToken.objects.select_related("user", "user__profile")
+        .filter(key_hash=ApiToken.hash_key(key))
+        .first()
+    )
     if token is None or not token.is_active or not token.user.is_active:
         return None
     now = timezone.now()
@@ -58,15 +64,21 @@ def api_token_authenticate(key: str) -> Any:
 
 @transaction.atomic
 def access_policy_update(
-    *, actor: Any, channel: str, account_visibility: str, pipeline_visibility: str,
+    *,
+    actor: Any,
+    channel: str,
+    account_visibility: str,
+    pipeline_visibility: str,
     marketing_sees_amounts: bool,
 ) -> AccessPolicy:
     if not access.can(actor, "administer"):
         raise PermissionDenied(_("Only administrators may change the access policy."))
     errors = [
         FieldError(name, _("must be one of: %(values)s") % {"values": ", ".join(Visibility.values)})
-        for name, value in (("account_visibility", account_visibility),
-                            ("pipeline_visibility", pipeline_visibility))
+        for name, value in (
+            ("account_visibility", account_visibility),
+            ("pipeline_visibility", pipeline_visibility),
+        )
         if value not in Visibility.values
     ]
     if errors:

@@ -18,11 +18,16 @@ from cible.core.errors import CibleError
 from cible.core.forms import show_errors
 from cible.core.models import AccessPolicy, ApiToken, Visibility
 
+
 @login_required
 def search_view(request: HttpRequest) -> HttpResponse:
     text = request.GET.get("q", "")
     results = search.search(request.user, text, limit=10)
-    template = "core/_search_results.html" if request.htmx and request.GET.get("inline") else "core/search.html"  # type: ignore[attr-defined]
+    template = (
+        "core/_search_results.html"
+        if request.htmx and request.GET.get("inline")
+        else "core/search.html"
+    )  # type: ignore[attr-defined]
     return render(request, template, {"results": results, "q": text})
 
 
@@ -40,7 +45,9 @@ def tokens_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             _token, new_key = services.api_token_create(
-                user=request.user, name=form.cleaned_data["name"], days_valid=form.cleaned_data["days_valid"]
+                user=request.user,
+                name=form.cleaned_data["name"],
+                days_valid=form.cleaned_data["days_valid"],
             )
         except CibleError as error:
             show_errors(form, error)
@@ -65,8 +72,12 @@ class PolicyForm(forms.Form):
     account_visibility = forms.ChoiceField(
         label=gettext_lazy("Organisations and contacts"), choices=Visibility.choices
     )
-    pipeline_visibility = forms.ChoiceField(label=gettext_lazy("Opportunities"), choices=Visibility.choices)
-    marketing_sees_amounts = forms.BooleanField(label=gettext_lazy("Marketing sees deal amounts"), required=False)
+    pipeline_visibility = forms.ChoiceField(
+        label=gettext_lazy("Opportunities"), choices=Visibility.choices
+    )
+    marketing_sees_amounts = forms.BooleanField(
+        label=gettext_lazy("Marketing sees deal amounts"), required=False
+    )
 
 
 @login_required
@@ -74,14 +85,19 @@ def policy_view(request: HttpRequest) -> HttpResponse:
     if not access.can(request.user, "administer"):
         raise Http404
     policy = AccessPolicy.current()
-    form = PolicyForm(request.POST or None, initial={
-        "account_visibility": policy.account_visibility,
-        "pipeline_visibility": policy.pipeline_visibility,
-        "marketing_sees_amounts": policy.marketing_sees_amounts,
-    })
+    form = PolicyForm(
+        request.POST or None,
+        initial={
+            "account_visibility": policy.account_visibility,
+            "pipeline_visibility": policy.pipeline_visibility,
+            "marketing_sees_amounts": policy.marketing_sees_amounts,
+        },
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            services.access_policy_update(actor=request.user, channel=Channel.UI, **form.cleaned_data)
+            services.access_policy_update(
+                actor=request.user, channel=Channel.UI, **form.cleaned_data
+            )
         except CibleError as error:
             show_errors(form, error)
         else:

@@ -15,6 +15,8 @@ class PeopleConfig(AppConfig):
         selectors.register_search()
 
         excluded = ["version", "updated_at", "name_key", "search_phone"]
-        auditlog.register(models.Organisation, exclude_fields=excluded, m2m_fields={"installed_products"})
-        auditlog.register(models.Contact, exclude_fields=excluded + ["email_key"])
+        auditlog.register(
+            models.Organisation, exclude_fields=excluded, m2m_fields={"installed_products"}
+        )
+        auditlog.register(models.Contact, exclude_fields=[*excluded, "email_key"])
         auditlog.register(models.Team, m2m_fields=set())

@@ -12,7 +12,9 @@ class UserLanguageMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
-        profile = getattr(user, "profile", None) if user is not None and user.is_authenticated else None
+        profile = (
+            getattr(user, "profile", None) if user is not None and user.is_authenticated else None
+        )
         if profile is not None and profile.language:
             translation.activate(profile.language)
             request.LANGUAGE_CODE = profile.language  # type: ignore[attr-defined]

@@ -40,7 +40,9 @@ class UserProfile(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
     )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, db_index=True)
-    teams = models.ManyToManyField(Team, verbose_name=_("teams"), blank=True, related_name="members")
+    teams = models.ManyToManyField(
+        Team, verbose_name=_("teams"), blank=True, related_name="members"
+    )
     language = models.CharField(
         _("language"), max_length=5, choices=settings.LANGUAGES, default="fr"
     )
@@ -285,7 +287,9 @@ class Contact(VersionedModel):
     function = models.CharField(
         _("function"), max_length=30, choices=ContactFunction.choices, blank=True
     )
-    seniority = models.CharField(_("seniority"), max_length=20, choices=Seniority.choices, blank=True)
+    seniority = models.CharField(
+        _("seniority"), max_length=20, choices=Seniority.choices, blank=True
+    )
     organisation = models.ForeignKey(
         Organisation,
         verbose_name=_("organisation"),

@@ -52,15 +52,17 @@ def _long_text(field: str) -> Normaliser:
             return None
         text = str(raw).strip()
         if len(text) > 10_000:
-            raise norm.NormalisationError(field, f"is too long ({len(text)} characters, at most 10000)")
+            raise norm.NormalisationError(
+                field, f"is too long ({len(text)} characters, at most 10000)"
+            )
         return text
 
     return clean
 
 
 ORGANISATION_SPECS: dict[str, Normaliser] = {
-    "legal_name": norm.organisation_name,
-    "trade_name": lambda raw: norm.organisation_name(raw),
+    "legal_name": partial(norm.organisation_name, field="legal_name"),
+    "trade_name": partial(norm.organisation_name, field="trade_name"),
     "siren": norm.siren,
     "siret": norm.siret,
     "vat_number": norm.vat,
@@ -85,10 +87,11 @@ ORGANISATION_SPECS: dict[str, Normaliser] = {
     "last_verified_at": lambda raw: raw,
 }
 ORGANISATION_BLANKS = {
-    name: None
-    for name in ("headcount", "annual_revenue", "sales_team_size", "last_verified_at")
+    name: None for name in ("headcount", "annual_revenue", "sales_team_size", "last_verified_at")
 }
-ORGANISATION_BLANKS.update({name: "" for name in ORGANISATION_SPECS if name not in ORGANISATION_BLANKS})
+ORGANISATION_BLANKS.update(
+    {name: "" for name in ORGANISATION_SPECS if name not in ORGANISATION_BLANKS}
+)
 ORGANISATION_BLANKS["currency"] = "EUR"
 ORGANISATION_BLANKS["status"] = OrganisationStatus.SUSPECT
 
@@ -150,7 +153,9 @@ def derive_organisation(values_: dict[str, Any]) -> list[FieldError]:
     if siret and not values_.get("siren"):
         values_["siren"] = siret[:9]
     elif siret and values_.get("siren") and siret[:9] != values_["siren"]:
-        errors.append(FieldError("siret", "does not belong to the SIREN given (its first 9 digits differ)"))
+        errors.append(
+            FieldError("siret", "does not belong to the SIREN given (its first 9 digits differ)")
+        )
     if not (values_.get("legal_name") or "").strip():
         errors.append(FieldError("legal_name", "is required"))
     return errors
@@ -199,6 +204,8 @@ def derive_contact(values_: dict[str, Any]) -> list[FieldError]:
     errors: list[FieldError] = []
     if not (values_.get("last_name") or "").strip():
         errors.append(FieldError("last_name", "is required"))
-    values_["name_key"] = norm.search_key(f"{values_.get('last_name', '')} {values_.get('first_name', '')}")[:255]
+    values_["name_key"] = norm.search_key(
+        f"{values_.get('last_name', '')} {values_.get('first_name', '')}"
+    )[:255]
     values_["email_key"] = (values_.get("email") or "").lower()
     return errors

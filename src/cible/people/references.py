@@ -23,12 +23,18 @@ def resolve_owner(raw: Any, errors: list[FieldError]) -> Any:
     try:
         return User.objects.get(pk=int(raw), is_active=True)
     except (TypeError, ValueError, User.DoesNotExist):
-        errors.append(FieldError("owner", _("no active user with id %(id)s") % {"id": str(raw)[:20]}))
+        errors.append(
+            FieldError("owner", _("no active user with id %(id)s") % {"id": str(raw)[:20]})
+        )
         return None
 
 
 def resolve_visible(
-    model: type[Organisation] | type[Contact], raw: Any, field: str, actor: Any, errors: list[FieldError]
+    model: type[Organisation] | type[Contact],
+    raw: Any,
+    field: str,
+    actor: Any,
+    errors: list[FieldError],
 ) -> Any:
     if raw in (None, ""):
         return None
@@ -37,8 +43,13 @@ def resolve_visible(
     try:
         return access.visible(actor, model.objects.all()).get(pk=int(raw))
     except (TypeError, ValueError, model.DoesNotExist):
-        errors.append(FieldError(field, _("no %(what)s with id %(id)s") % {
-            "what": model._meta.verbose_name, "id": str(raw)[:20]}))
+        errors.append(
+            FieldError(
+                field,
+                _("no %(what)s with id %(id)s")
+                % {"what": model._meta.verbose_name, "id": str(raw)[:20]},
+            )
+        )
         return None
 
 
@@ -48,10 +59,17 @@ def resolve_products(raw: Any, errors: list[FieldError]) -> list[CompetitorProdu
     items = [part.strip() for part in raw.split(",")] if isinstance(raw, str) else list(raw)
     items = [item for item in items if item not in ("", None)]
     ids = {int(item) for item in items if isinstance(item, int) or str(item).isdigit()}
-    names = {str(item).lower() for item in items if not (isinstance(item, int) or str(item).isdigit())}
+    names = {
+        str(item).lower() for item in items if not (isinstance(item, int) or str(item).isdigit())
+    }
     found = [p for p in CompetitorProduct.objects.all() if p.pk in ids or p.name.lower() in names]
     missing = (ids - {p.pk for p in found}) | (names - {p.name.lower() for p in found})
     if missing:
-        errors.append(FieldError("installed_products", _("unknown products: %(names)s") % {
-            "names": ", ".join(sorted(str(m) for m in missing))[:200]}))
+        errors.append(
+            FieldError(
+                "installed_products",
+                _("unknown products: %(names)s")
+                % {"names": ", ".join(sorted(str(m) for m in missing))[:200]},
+            )
+        )
     return found

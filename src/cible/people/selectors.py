@@ -35,7 +35,10 @@ User = get_user_model()
 
 
 def user_choices() -> list[tuple[Any, str]]:
-    return [(u.pk, u.get_full_name() or u.username) for u in User.objects.filter(is_active=True).order_by("first_name", "last_name")]
+    return [
+        (u.pk, u.get_full_name() or u.username)
+        for u in User.objects.filter(is_active=True).order_by("first_name", "last_name")
+    ]
 
 
 def _regions() -> list[tuple[str, str]]:
@@ -52,7 +55,9 @@ def _sections() -> list[tuple[str, str]]:
     from django.utils.translation import get_language
 
     language = get_language() or "fr"
-    return [(code, f"{code} – {section.label(language)}") for code, section in nace.SECTIONS.items()]
+    return [
+        (code, f"{code} – {section.label(language)}") for code, section in nace.SECTIONS.items()
+    ]
 
 
 def product_choices() -> list[tuple[Any, str]]:
@@ -64,11 +69,18 @@ ORGANISATION_FILTERS: tuple[Filter, ...] = (
     Filter("legal_name", _("Legal name contains"), "contains"),
     Filter("siren", _("SIREN"), "exact", normalise=lambda raw: raw.replace(" ", "")),
     Filter("siret", _("SIRET"), "exact", normalise=lambda raw: raw.replace(" ", "")),
-    Filter("vat_number", _("VAT number"), "exact", normalise=lambda raw: raw.replace(" ", "").upper()),
+    Filter(
+        "vat_number", _("VAT number"), "exact", normalise=lambda raw: raw.replace(" ", "").upper()
+    ),
     Filter("domain", _("Domain"), "exact", normalise=lambda raw: norm.domain(raw) or ""),
     Filter("phone", _("Phone"), "exact", normalise=lambda raw: norm.phone(raw) or ""),
-    Filter("postal_code", _("Postal code"), "prefix", path="postal_code",
-           normalise=lambda raw: raw.strip().upper()),
+    Filter(
+        "postal_code",
+        _("Postal code"),
+        "prefix",
+        path="postal_code",
+        normalise=lambda raw: raw.strip().upper(),
+    ),
     Filter("city", _("City"), "contains"),
     Filter("region", _("Region"), "choice", choices=_regions),
     Filter("country", _("Country"), "choice", choices=_countries),
@@ -79,8 +91,13 @@ ORGANISATION_FILTERS: tuple[Filter, ...] = (
     Filter("headcount", _("Headcount"), "number"),
     Filter("annual_revenue", _("Annual revenue"), "number"),
     Filter("sales_team_size", _("Sales team size"), "number"),
-    Filter("installed_product", _("Installed product"), "reference", path="installed_products",
-           choices=product_choices),
+    Filter(
+        "installed_product",
+        _("Installed product"),
+        "reference",
+        path="installed_products",
+        choices=product_choices,
+    ),
     Filter("parent", _("Parent organisation id"), "reference"),
     Filter("owner", _("Owner"), "reference", choices=user_choices),
     Filter("status", _("Status"), "choice", choices=lambda: OrganisationStatus.choices),
@@ -101,14 +118,20 @@ ORGANISATION_SORTS: tuple[Sort, ...] = (
 
 CONTACT_FILTERS: tuple[Filter, ...] = (
     Filter("name", _("Name starts with"), "prefix", path="name_key"),
-    Filter("email", _("Email"), "exact", path="email_key", normalise=lambda raw: raw.strip().lower()),
+    Filter(
+        "email", _("Email"), "exact", path="email_key", normalise=lambda raw: raw.strip().lower()
+    ),
     Filter("phone", _("Phone"), "exact", normalise=lambda raw: norm.phone(raw) or ""),
     Filter("job_title", _("Job title contains"), "contains"),
     Filter("function", _("Function"), "choice", choices=lambda: ContactFunction.choices),
     Filter("seniority", _("Seniority"), "choice", choices=lambda: Seniority.choices),
     Filter("organisation", _("Organisation id"), "reference"),
-    Filter("organisation_name", _("Organisation starts with"), "prefix", path="organisation__name_key"),
-    Filter("lifecycle_stage", _("Lifecycle stage"), "choice", choices=lambda: LifecycleStage.choices),
+    Filter(
+        "organisation_name", _("Organisation starts with"), "prefix", path="organisation__name_key"
+    ),
+    Filter(
+        "lifecycle_stage", _("Lifecycle stage"), "choice", choices=lambda: LifecycleStage.choices
+    ),
     Filter("email_consent", _("Email consent"), "choice", choices=lambda: Consent.choices),
     Filter("email_opt_out", _("Opted out of emails"), "boolean"),
     Filter("has_left", _("Has left"), "boolean"),
@@ -126,7 +149,9 @@ CONTACT_SORTS: tuple[Sort, ...] = (
 )
 
 
-def organisation_list(*, viewer: Any, params: Mapping[str, Any]) -> tuple[QuerySet[Organisation], ListQuery]:
+def organisation_list(
+    *, viewer: Any, params: Mapping[str, Any]
+) -> tuple[QuerySet[Organisation], ListQuery]:
     """Visible organisations matching the query string, sorted; errors are reported, not raised."""
     query = listing.parse(params, ORGANISATION_FILTERS, ORGANISATION_SORTS)
     qs = access.visible(viewer, Organisation.objects.all())
@@ -163,9 +188,11 @@ def organisation_subsidiaries(*, viewer: Any, organisation: Organisation) -> Que
 
 
 def team_list() -> QuerySet[Team]:
-    return Team.objects.select_related("manager").prefetch_related(
-        Prefetch("members", to_attr="member_list")
-    ).annotate(size=Count("members"))
+    return (
+        Team.objects.select_related("manager")
+        .prefetch_related(Prefetch("members", to_attr="member_list"))
+        .annotate(size=Count("members"))
+    )
 
 
 # --- global search ----------------------------------------------------------------------------
@@ -184,10 +211,16 @@ def _organisation_hits(viewer: Any, query: SearchQuery, limit: int) -> list[Hit]
     elif query.domain:
         qs = qs.filter(domain=query.domain)
     else:
-        qs = qs.filter(name_key__gte=query.key, name_key__lt=query.key + "\uffff").order_by("name_key", "id")
+        qs = qs.filter(name_key__gte=query.key, name_key__lt=query.key + "\uffff").order_by(
+            "name_key", "id"
+        )
     return [
-        Hit("organisation", o.display_name, " · ".join(filter(None, [o.city, o.siren])),
-            reverse("people:organisation_detail", args=[o.pk]))
+        Hit(
+            "organisation",
+            o.display_name,
+            " · ".join(filter(None, [o.city, o.siren])),
+            reverse("people:organisation_detail", args=[o.pk]),
+        )
         for o in qs[:limit]
     ]
 
@@ -214,11 +247,24 @@ def _contact_hits(viewer: Any, query: SearchQuery, limit: int) -> list[Hit]:
         for contact in qs[:limit]:
             contacts.setdefault(contact.pk, contact)
     found = list(contacts.values())[:limit]
-    organisations = Organisation.objects.in_bulk([c.organisation_id for c in found if c.organisation_id])
+    organisations = Organisation.objects.in_bulk(
+        [c.organisation_id for c in found if c.organisation_id]
+    )
     return [
-        Hit("contact", c.full_name,
-            " · ".join(filter(None, [c.job_title, getattr(organisations.get(c.organisation_id), "display_name", "")])),
-            reverse("people:contact_detail", args=[c.pk]))
+        Hit(
+            "contact",
+            c.full_name,
+            " · ".join(
+                filter(
+                    None,
+                    [
+                        c.job_title,
+                        getattr(organisations.get(c.organisation_id), "display_name", ""),
+                    ],
+                )
+            ),
+            reverse("people:contact_detail", args=[c.pk]),
+        )
         for c in found
     ]
 

@@ -42,7 +42,9 @@ def _current_values(obj: Any, specs: Mapping[str, Any]) -> dict[str, Any]:
     return {name: getattr(obj, name) for name in specs}
 
 
-def _split(data: Mapping[str, Any], references: Iterable[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+def _split(
+    data: Mapping[str, Any], references: Iterable[str]
+) -> tuple[dict[str, Any], dict[str, Any]]:
     refs = {k: v for k, v in data.items() if k in references}
     plain = {k: v for k, v in data.items() if k not in references and k not in ("id", "version")}
     return plain, refs
@@ -58,19 +60,31 @@ def _prepare_organisation(
 ) -> tuple[dict[str, Any], dict[str, Any], Cleaned]:
     plain, refs = _split(data, ORGANISATION_REFERENCES)
     cleaned = clean_organisation(plain)
-    base = _current_values(organisation, ORGANISATION_SPECS) if organisation else dict(ORGANISATION_BLANKS)
+    base = (
+        _current_values(organisation, ORGANISATION_SPECS)
+        if organisation
+        else dict(ORGANISATION_BLANKS)
+    )
     merged = {**base, **cleaned.values}
-    cleaned.errors.extend(derive_organisation(merged))
+    cleaned.add_errors(derive_organisation(merged))
     resolved: dict[str, Any] = {}
     if "owner" in refs:
         resolved["owner"] = resolve_owner(refs["owner"], cleaned.errors)
     if "parent" in refs:
         parent = resolve_visible(Organisation, refs["parent"], "parent", actor, cleaned.errors)
-        if parent is not None and organisation is not None and _is_own_ancestor(organisation, parent):
-            cleaned.errors.append(FieldError("parent", _("an organisation cannot be its own parent")))
+        if (
+            parent is not None
+            and organisation is not None
+            and _is_own_ancestor(organisation, parent)
+        ):
+            cleaned.errors.append(
+                FieldError("parent", _("an organisation cannot be its own parent"))
+            )
         resolved["parent"] = parent
     if "installed_products" in refs:
-        resolved["installed_products"] = resolve_products(refs["installed_products"], cleaned.errors)
+        resolved["installed_products"] = resolve_products(
+            refs["installed_products"], cleaned.errors
+        )
     return merged, resolved, cleaned
 
 
@@ -123,7 +137,9 @@ def organisation_update(
     """Change the fields given in `data`; refuses if the record moved past `expected_version`."""
     if not access.can(actor, "change", organisation):
         raise PermissionDenied(_("You may not change this organisation."))
-    merged, resolved, cleaned = _prepare_organisation(organisation=organisation, actor=actor, data=data)
+    merged, resolved, cleaned = _prepare_organisation(
+        organisation=organisation, actor=actor, data=data
+    )
     cleaned.raise_errors()
     expected = organisation.version if expected_version is None else expected_version
     _assign(organisation, merged, resolved)
@@ -146,9 +162,13 @@ def organisation_delete(*, organisation: Organisation, actor: Any, channel: str)
         organisation.delete()
 
 
-def organisation_mark_verified(*, organisation: Organisation, actor: Any, channel: str) -> Organisation:
+def organisation_mark_verified(
+    *, organisation: Organisation, actor: Any, channel: str
+) -> Organisation:
     return organisation_update(
-        organisation=organisation, actor=actor, channel=channel,
+        organisation=organisation,
+        actor=actor,
+        channel=channel,
         data={"last_verified_at": timezone.now()},
     )
 
@@ -165,7 +185,7 @@ def _prepare_contact(
     cleaned = clean_contact(plain)
     base = _current_values(contact, CONTACT_SPECS) if contact else dict(CONTACT_BLANKS)
     merged = {**base, **cleaned.values}
-    cleaned.errors.extend(derive_contact(merged))
+    cleaned.add_errors(derive_contact(merged))
     resolved: dict[str, Any] = {}
     if "owner" in refs:
         resolved["owner"] = resolve_owner(refs["owner"], cleaned.errors)
@@ -176,7 +196,9 @@ def _prepare_contact(
     if "reports_to" in refs:
         manager = resolve_visible(Contact, refs["reports_to"], "reports_to", actor, cleaned.errors)
         if manager is not None and contact is not None and manager.pk == contact.pk:
-            cleaned.errors.append(FieldError("reports_to", _("a contact cannot report to themselves")))
+            cleaned.errors.append(
+                FieldError("reports_to", _("a contact cannot report to themselves"))
+            )
         resolved["reports_to"] = manager
     if merged.get("email_opt_out") and contact is not None and not contact.email_opt_out:
         merged["opted_out_at"] = timezone.now()
@@ -245,10 +267,17 @@ def user_create(
     sees_deal_amounts: bool = False,
 ) -> AbstractBaseUser:
     if role not in Role.values:
-        raise ValidationFailed(errors=[FieldError("role", _("unknown role %(role)s") % {"role": role})])
+        raise ValidationFailed(
+            errors=[FieldError("role", _("unknown role %(role)s") % {"role": role})]
+        )
     user = User.objects.create_user(
-        username=username, password=password, email=email, first_name=first_name, last_name=last_name,
-        is_superuser=role == Role.ADMIN, is_staff=role == Role.ADMIN,
+        username=username,
+        password=password,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        is_superuser=role == Role.ADMIN,
+        is_staff=role == Role.ADMIN,
     )
     profile = UserProfile.objects.create(
         user=user, role=role, language=language, sees_deal_amounts=sees_deal_amounts

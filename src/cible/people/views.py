@@ -10,8 +10,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
 from cible.core import access
 from cible.core.forms import record_form
@@ -21,13 +21,35 @@ from cible.people import selectors, services
 from cible.people.models import Contact, Organisation
 
 ORGANISATION_FIELDS = [
-    "legal_name", "trade_name", "siren", "siret", "vat_number", "website", "phone",
-    "street", "postal_code", "city", "region", "country", "naf_code", "headcount", "headcount_band",
-    "annual_revenue", "sales_team_size", "installed_products", "parent", "owner", "status", "tier",
-    "source", "description",
+    "legal_name",
+    "trade_name",
+    "siren",
+    "siret",
+    "vat_number",
+    "website",
+    "phone",
+    "street",
+    "postal_code",
+    "city",
+    "region",
+    "country",
+    "naf_code",
+    "headcount",
+    "headcount_band",
+    "annual_revenue",
+    "sales_team_size",
+    "installed_products",
+    "parent",
+    "owner",
+    "status",
+    "tier",
+    "source",
+    "description",
 ]
 OrganisationForm = record_form(
-    Organisation, ORGANISATION_FIELDS, required=["legal_name"],
+    Organisation,
+    ORGANISATION_FIELDS,
+    required=["legal_name"],
     choices={"owner": selectors.user_choices},
     multiple={"installed_products": selectors.product_choices},
     lookups={"parent": ("people:organisation_lookup", Organisation)},
@@ -35,9 +57,14 @@ OrganisationForm = record_form(
 
 
 def _organisation_initial(organisation: Organisation) -> dict[str, Any]:
-    initial = {name: getattr(organisation, name) for name in ORGANISATION_FIELDS
-               if name not in ("installed_products", "parent", "owner")}
-    initial["installed_products"] = [str(pk) for pk in organisation.installed_products.values_list("pk", flat=True)]
+    initial = {
+        name: getattr(organisation, name)
+        for name in ORGANISATION_FIELDS
+        if name not in ("installed_products", "parent", "owner")
+    }
+    initial["installed_products"] = [
+        str(pk) for pk in organisation.installed_products.values_list("pk", flat=True)
+    ]
     initial["parent"] = organisation.parent_id or ""
     initial["owner"] = organisation.owner_id or ""
     return {k: ("" if v is None else v) for k, v in initial.items()}
@@ -51,7 +78,9 @@ def _organisation_detail(viewer: Any, organisation: Organisation) -> dict[str, A
 
     return {
         "contacts": selectors.organisation_contacts(viewer=viewer, organisation=organisation)[:200],
-        "subsidiaries": selectors.organisation_subsidiaries(viewer=viewer, organisation=organisation)[:200],
+        "subsidiaries": selectors.organisation_subsidiaries(
+            viewer=viewer, organisation=organisation
+        )[:200],
         "sector": organisation.sector_label(get_language() or "fr"),
         "country_name": country_label(organisation.country) if organisation.country else "",
         "products": organisation.installed_products.all(),
@@ -91,22 +120,50 @@ ORGANISATION_PAGES = RecordPages(
 )
 
 CONTACT_FIELDS = [
-    "first_name", "last_name", "email", "secondary_email", "phone", "mobile", "job_title",
-    "function", "seniority", "organisation", "reports_to", "language", "linkedin_url",
-    "email_consent", "email_opt_out", "phone_opt_out", "lifecycle_stage", "source", "has_left", "owner",
+    "first_name",
+    "last_name",
+    "email",
+    "secondary_email",
+    "phone",
+    "mobile",
+    "job_title",
+    "function",
+    "seniority",
+    "organisation",
+    "reports_to",
+    "language",
+    "linkedin_url",
+    "email_consent",
+    "email_opt_out",
+    "phone_opt_out",
+    "lifecycle_stage",
+    "source",
+    "has_left",
+    "owner",
 ]
 ContactForm = record_form(
-    Contact, CONTACT_FIELDS, required=["last_name"],
+    Contact,
+    CONTACT_FIELDS,
+    required=["last_name"],
     choices={"owner": selectors.user_choices},
-    lookups={"organisation": ("people:organisation_lookup", Organisation), "reports_to": ("people:contact_lookup", Contact)},
+    lookups={
+        "organisation": ("people:organisation_lookup", Organisation),
+        "reports_to": ("people:contact_lookup", Contact),
+    },
 )
 
 
 def _contact_initial(contact: Contact) -> dict[str, Any]:
-    initial = {name: getattr(contact, name) for name in CONTACT_FIELDS
-               if name not in ("organisation", "reports_to", "owner")}
-    initial.update(organisation=contact.organisation_id or "", reports_to=contact.reports_to_id or "",
-                   owner=contact.owner_id or "")
+    initial = {
+        name: getattr(contact, name)
+        for name in CONTACT_FIELDS
+        if name not in ("organisation", "reports_to", "owner")
+    }
+    initial.update(
+        organisation=contact.organisation_id or "",
+        reports_to=contact.reports_to_id or "",
+        owner=contact.owner_id or "",
+    )
     return {k: ("" if v is None else v) for k, v in initial.items()}
 
 
@@ -116,7 +173,9 @@ def _contact_detail(viewer: Any, contact: Contact) -> dict[str, Any]:
         organisation = None
     return {
         "organisation": organisation,
-        "manager": contact.reports_to if contact.reports_to_id and access.can(viewer, "view", contact.reports_to) else None,
+        "manager": contact.reports_to
+        if contact.reports_to_id and access.can(viewer, "view", contact.reports_to)
+        else None,
         "reports": access.visible(viewer, contact.reports.all())[:100],
     }
 
@@ -132,11 +191,17 @@ CONTACT_PAGES = RecordPages(
     columns=[
         TableColumn("name", _("Name"), lambda c: c.full_name, sort="name", link=True),
         TableColumn("job_title", _("Job title"), lambda c: c.job_title),
-        TableColumn("organisation", _("Organisation"),
-                    lambda c: c.organisation.display_name if c.organisation else "", sort="organisation"),
+        TableColumn(
+            "organisation",
+            _("Organisation"),
+            lambda c: c.organisation.display_name if c.organisation else "",
+            sort="organisation",
+        ),
         TableColumn("email", _("Email"), lambda c: c.email),
         TableColumn("phone", _("Phone"), lambda c: c.phone or c.mobile),
-        TableColumn("stage", _("Lifecycle stage"), lambda c: c.get_lifecycle_stage_display(), sort="stage"),
+        TableColumn(
+            "stage", _("Lifecycle stage"), lambda c: c.get_lifecycle_stage_display(), sort="stage"
+        ),
         TableColumn("owner", _("Owner"), lambda c: c.owner.get_full_name() if c.owner else ""),
     ],
     form_class=ContactForm,
@@ -154,20 +219,32 @@ CONTACT_PAGES = RecordPages(
 @login_required
 def organisation_lookup(request: HttpRequest) -> HttpResponse:
     """Options for a lookup widget: visible organisations whose name starts with `q`."""
-    qs, _query = selectors.organisation_list(viewer=request.user, params={"name": request.GET.get("q", "")})
-    return render(request, "core/widgets/_lookup_options.html", {
-        "options": [(o.pk, o.display_name, o.city) for o in qs[:10]],
-        "target": request.GET.get("target", ""),
-    })
+    qs, _query = selectors.organisation_list(
+        viewer=request.user, params={"name": request.GET.get("q", "")}
+    )
+    return render(
+        request,
+        "core/widgets/_lookup_options.html",
+        {
+            "options": [(o.pk, o.display_name, o.city) for o in qs[:10]],
+            "target": request.GET.get("target", ""),
+        },
+    )
 
 
 @login_required
 def contact_lookup(request: HttpRequest) -> HttpResponse:
-    qs, _query = selectors.contact_list(viewer=request.user, params={"name": request.GET.get("q", "")})
-    return render(request, "core/widgets/_lookup_options.html", {
-        "options": [(c.pk, c.full_name, c.job_title) for c in qs[:10]],
-        "target": request.GET.get("target", ""),
-    })
+    qs, _query = selectors.contact_list(
+        viewer=request.user, params={"name": request.GET.get("q", "")}
+    )
+    return render(
+        request,
+        "core/widgets/_lookup_options.html",
+        {
+            "options": [(c.pk, c.full_name, c.job_title) for c in qs[:10]],
+            "target": request.GET.get("target", ""),
+        },
+    )
 
 
 @require_POST
@@ -182,6 +259,8 @@ def language_view(request: HttpRequest) -> HttpResponse:
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = "/"
     response = HttpResponseRedirect(target)
-    response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600, samesite="Lax")
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600, samesite="Lax"
+    )
     translation.activate(language)
     return response

@@ -74,7 +74,10 @@ class Opportunity(VersionedModel):
         related_name="opportunities",
     )
     type = models.CharField(
-        _("type"), max_length=20, choices=OpportunityType.choices, default=OpportunityType.NEW_BUSINESS
+        _("type"),
+        max_length=20,
+        choices=OpportunityType.choices,
+        default=OpportunityType.NEW_BUSINESS,
     )
     one_time_amount = models.DecimalField(
         _("one-time amount"), max_digits=14, decimal_places=2, default=Decimal("0")
@@ -83,11 +86,15 @@ class Opportunity(VersionedModel):
         _("monthly recurring amount"), max_digits=14, decimal_places=2, default=Decimal("0")
     )
     currency = models.CharField(_("currency"), max_length=3, default="EUR")
-    stage = models.CharField(_("stage"), max_length=20, choices=Stage.choices, default=Stage.PROSPECTING)
+    stage = models.CharField(
+        _("stage"), max_length=20, choices=Stage.choices, default=Stage.PROSPECTING
+    )
     probability = models.PositiveSmallIntegerField(_("probability (%)"), default=5)
     expected_close_date = models.DateField(_("expected close date"), null=True, blank=True)
     closed_on = models.DateField(_("closed on"), null=True, blank=True)
-    lost_reason = models.CharField(_("lost reason"), max_length=20, choices=LostReason.choices, blank=True)
+    lost_reason = models.CharField(
+        _("lost reason"), max_length=20, choices=LostReason.choices, blank=True
+    )
     lost_reason_detail = models.CharField(_("lost reason detail"), max_length=500, blank=True)
     competitors = models.ManyToManyField(
         CompetitorProduct, verbose_name=_("competitors"), blank=True, related_name="opportunities"

@@ -30,8 +30,14 @@ OPPORTUNITY_SPECS: dict[str, Normaliser] = {
 }
 OPPORTUNITY_BLANKS: dict[str, Any] = {name: "" for name in OPPORTUNITY_SPECS}
 OPPORTUNITY_BLANKS.update(
-    one_time_amount=0, recurring_amount=0, currency="EUR", stage=Stage.PROSPECTING,
-    type=OpportunityType.NEW_BUSINESS, probability=None, expected_close_date=None, closed_on=None,
+    one_time_amount=0,
+    recurring_amount=0,
+    currency="EUR",
+    stage=Stage.PROSPECTING,
+    type=OpportunityType.NEW_BUSINESS,
+    probability=None,
+    expected_close_date=None,
+    closed_on=None,
 )
 AMOUNT_FIELDS = ("one_time_amount", "recurring_amount", "currency")
 
@@ -40,7 +46,9 @@ def clean_opportunity(data: Mapping[str, Any]) -> Cleaned:
     return clean_fields(data, OPPORTUNITY_SPECS, blank=OPPORTUNITY_BLANKS)
 
 
-def derive_opportunity(values_: dict[str, Any], *, stage_changed: bool, probability_given: bool) -> list[FieldError]:
+def derive_opportunity(
+    values_: dict[str, Any], *, stage_changed: bool, probability_given: bool
+) -> list[FieldError]:
     errors: list[FieldError] = []
     if not (values_.get("name") or "").strip():
         errors.append(FieldError("name", "is required"))

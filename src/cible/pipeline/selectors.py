@@ -19,7 +19,9 @@ from cible.pipeline.models import OPEN_STAGES, LostReason, Opportunity, Opportun
 OPPORTUNITY_FILTERS: tuple[Filter, ...] = (
     Filter("name", _("Name contains"), "contains"),
     Filter("organisation", _("Organisation id"), "reference"),
-    Filter("organisation_name", _("Organisation starts with"), "prefix", path="organisation__name_key"),
+    Filter(
+        "organisation_name", _("Organisation starts with"), "prefix", path="organisation__name_key"
+    ),
     Filter("stage", _("Stage"), "choice", choices=lambda: Stage.choices),
     Filter("type", _("Type"), "choice", choices=lambda: OpportunityType.choices),
     Filter("owner", _("Owner"), "reference", choices=user_choices),
@@ -56,7 +58,9 @@ def sorts_for(viewer: Any) -> tuple[Sort, ...]:
     return OPPORTUNITY_SORTS + (AMOUNT_SORTS if access.amounts_visible(viewer) else ())
 
 
-def opportunity_list(*, viewer: Any, params: Mapping[str, Any]) -> tuple[QuerySet[Opportunity], ListQuery]:
+def opportunity_list(
+    *, viewer: Any, params: Mapping[str, Any]
+) -> tuple[QuerySet[Opportunity], ListQuery]:
     filters, sorts = filters_for(viewer), sorts_for(viewer)
     query = listing.parse(params, filters, sorts)
     qs = access.visible(viewer, Opportunity.objects.all())
@@ -65,16 +69,22 @@ def opportunity_list(*, viewer: Any, params: Mapping[str, Any]) -> tuple[QuerySe
 
 
 def organisation_opportunities(*, viewer: Any, organisation: Any) -> QuerySet[Opportunity]:
-    return access.visible(viewer, organisation.opportunities.all()).select_related("owner").order_by(
-        "-created_at"
+    return (
+        access.visible(viewer, organisation.opportunities.all())
+        .select_related("owner")
+        .order_by("-created_at")
     )
 
 
 def pipeline_summary(*, viewer: Any) -> list[dict[str, Any]]:
     """Open deals per stage: count, and amounts when the viewer may see them."""
     qs = access.visible(viewer, Opportunity.objects.filter(stage__in=OPEN_STAGES))
-    rows = {row["stage"]: row for row in qs.values("stage").annotate(
-        count=Count("id"), one_time=Sum("one_time_amount"), recurring=Sum("recurring_amount"))}
+    rows = {
+        row["stage"]: row
+        for row in qs.values("stage").annotate(
+            count=Count("id"), one_time=Sum("one_time_amount"), recurring=Sum("recurring_amount")
+        )
+    }
     show = access.amounts_visible(viewer)
     return [
         {
@@ -84,18 +94,32 @@ def pipeline_summary(*, viewer: Any) -> list[dict[str, Any]]:
             "annual_value": (
                 (rows.get(stage, {}).get("one_time") or Decimal(0))
                 + 12 * (rows.get(stage, {}).get("recurring") or Decimal(0))
-            ) if show else None,
+            )
+            if show
+            else None,
         }
         for stage in OPEN_STAGES
     ]
 
 
 def _opportunity_hits(viewer: Any, query: SearchQuery, limit: int) -> list[Hit]:
-    if query.email or query.phone or query.siren or query.siret or query.domain or len(query.text) < 3:
+    if (
+        query.email
+        or query.phone
+        or query.siren
+        or query.siret
+        or query.domain
+        or len(query.text) < 3
+    ):
         return []
     qs = access.visible(viewer, Opportunity.objects.all()).filter(name__istartswith=query.text)
     return [
-        Hit("opportunity", o.name, o.get_stage_display(), reverse("pipeline:opportunity_detail", args=[o.pk]))
+        Hit(
+            "opportunity",
+            o.name,
+            o.get_stage_display(),
+            reverse("pipeline:opportunity_detail", args=[o.pk]),
+        )
         for o in qs.order_by("name")[:limit]
     ]
 

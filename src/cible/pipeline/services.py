@@ -26,22 +26,34 @@ from cible.pipeline.normalise import (
 REFERENCES = ("organisation", "owner", "competitors")
 
 
-def _prepare(*, opportunity: Opportunity | None, actor: Any, data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+def _prepare(
+    *, opportunity: Opportunity | None, actor: Any, data: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
     refs = {k: v for k, v in data.items() if k in REFERENCES}
     plain = {k: v for k, v in data.items() if k not in REFERENCES and k not in ("id", "version")}
     if not access.amounts_visible(actor) and any(name in plain for name in AMOUNT_FIELDS):
         raise PermissionDenied(_("You may not see or change deal amounts."))
     cleaned = clean_opportunity(plain)
-    base = {n: getattr(opportunity, n) for n in OPPORTUNITY_SPECS} if opportunity else dict(OPPORTUNITY_BLANKS)
+    base = (
+        {n: getattr(opportunity, n) for n in OPPORTUNITY_SPECS}
+        if opportunity
+        else dict(OPPORTUNITY_BLANKS)
+    )
     merged = {**base, **cleaned.values}
     stage_changed = opportunity is None or merged["stage"] != opportunity.stage
-    cleaned.errors.extend(derive_opportunity(
-        merged, stage_changed=stage_changed, probability_given="probability" in cleaned.values))
+    cleaned.add_errors(
+        derive_opportunity(
+            merged, stage_changed=stage_changed, probability_given="probability" in cleaned.values
+        )
+    )
     resolved: dict[str, Any] = {}
     if "organisation" in refs:
         resolved["organisation"] = resolve_visible(
-            Organisation, refs["organisation"], "organisation", actor, cleaned.errors)
-        if resolved["organisation"] is None and not any(e.field == "organisation" for e in cleaned.errors):
+            Organisation, refs["organisation"], "organisation", actor, cleaned.errors
+        )
+        if resolved["organisation"] is None and not any(
+            e.field == "organisation" for e in cleaned.errors
+        ):
             cleaned.errors.append(FieldError("organisation", _("is required")))
     elif opportunity is None:
         cleaned.errors.append(FieldError("organisation", _("is required")))
@@ -57,7 +69,9 @@ def _prepare(*, opportunity: Opportunity | None, actor: Any, data: Mapping[str, 
     return merged, resolved
 
 
-def _assign(opportunity: Opportunity, merged: Mapping[str, Any], resolved: Mapping[str, Any]) -> None:
+def _assign(
+    opportunity: Opportunity, merged: Mapping[str, Any], resolved: Mapping[str, Any]
+) -> None:
     for name, value in merged.items():
         setattr(opportunity, name, value)
     for name, value in resolved.items():
@@ -82,7 +96,11 @@ def opportunity_create(*, actor: Any, channel: str, data: Mapping[str, Any]) -> 
 
 @transaction.atomic
 def opportunity_update(
-    *, opportunity: Opportunity, actor: Any, channel: str, data: Mapping[str, Any],
+    *,
+    opportunity: Opportunity,
+    actor: Any,
+    channel: str,
+    data: Mapping[str, Any],
     expected_version: int | None = None,
 ) -> Opportunity:
     if not access.can(actor, "change", opportunity):

@@ -9,18 +9,32 @@ from django.utils.translation import gettext_lazy as _
 from cible.core import access
 from cible.core.forms import record_form
 from cible.core.records import RecordPages, TableColumn
+from cible.people.models import Organisation
 from cible.people.selectors import product_choices, user_choices
 from cible.pipeline import selectors, services
-from cible.people.models import Organisation
 from cible.pipeline.models import Opportunity
 
 FIELDS = [
-    "name", "organisation", "owner", "type", "stage", "probability", "one_time_amount",
-    "recurring_amount", "currency", "expected_close_date", "closed_on", "lost_reason",
-    "lost_reason_detail", "competitors", "description",
+    "name",
+    "organisation",
+    "owner",
+    "type",
+    "stage",
+    "probability",
+    "one_time_amount",
+    "recurring_amount",
+    "currency",
+    "expected_close_date",
+    "closed_on",
+    "lost_reason",
+    "lost_reason_detail",
+    "competitors",
+    "description",
 ]
 OpportunityForm = record_form(
-    Opportunity, FIELDS, required=["name", "organisation"],
+    Opportunity,
+    FIELDS,
+    required=["name", "organisation"],
     choices={"owner": user_choices},
     multiple={"competitors": product_choices},
     lookups={"organisation": ("people:organisation_lookup", Organisation)},
@@ -28,9 +42,14 @@ OpportunityForm = record_form(
 
 
 def _initial(opportunity: Opportunity) -> dict[str, Any]:
-    initial = {n: getattr(opportunity, n) for n in FIELDS if n not in ("organisation", "owner", "competitors")}
+    initial = {
+        n: getattr(opportunity, n)
+        for n in FIELDS
+        if n not in ("organisation", "owner", "competitors")
+    }
     initial.update(
-        organisation=opportunity.organisation_id, owner=opportunity.owner_id or "",
+        organisation=opportunity.organisation_id,
+        owner=opportunity.owner_id or "",
         competitors=[str(pk) for pk in opportunity.competitors.values_list("pk", flat=True)],
     )
     return {k: ("" if v is None else v) for k, v in initial.items()}
@@ -53,13 +72,28 @@ OPPORTUNITY_PAGES = RecordPages(
     sorts=selectors.sorts_for,
     columns=[
         TableColumn("name", _("Name"), lambda o: o.name, sort="name", link=True),
-        TableColumn("organisation", _("Organisation"), lambda o: o.organisation.display_name, sort="organisation"),
+        TableColumn(
+            "organisation",
+            _("Organisation"),
+            lambda o: o.organisation.display_name,
+            sort="organisation",
+        ),
         TableColumn("type", _("Type"), lambda o: o.get_type_display()),
         TableColumn("stage", _("Stage"), lambda o: o.get_stage_display(), sort="stage"),
-        TableColumn("one_time_amount", _("One-time amount"), lambda o: o.one_time_amount,
-                    sort="one_time_amount", amount=True),
-        TableColumn("recurring_amount", _("Monthly recurring"), lambda o: o.recurring_amount,
-                    sort="recurring_amount", amount=True),
+        TableColumn(
+            "one_time_amount",
+            _("One-time amount"),
+            lambda o: o.one_time_amount,
+            sort="one_time_amount",
+            amount=True,
+        ),
+        TableColumn(
+            "recurring_amount",
+            _("Monthly recurring"),
+            lambda o: o.recurring_amount,
+            sort="recurring_amount",
+            amount=True,
+        ),
         TableColumn("close", _("Expected close"), lambda o: o.expected_close_date, sort="close"),
         TableColumn("closed_on", _("Closed on"), lambda o: o.closed_on),
         TableColumn("owner", _("Owner"), lambda o: o.owner.get_full_name() if o.owner else ""),
@@ -82,6 +116,8 @@ def organisation_section(viewer: Any, organisation: Any) -> dict[str, Any] | Non
         "key": "opportunities",
         "title": _("Opportunities"),
         "template": "pipeline/_organisation_opportunities.html",
-        "opportunities": list(selectors.organisation_opportunities(viewer=viewer, organisation=organisation)[:200]),
+        "opportunities": list(
+            selectors.organisation_opportunities(viewer=viewer, organisation=organisation)[:200]
+        ),
         "show_amounts": access.amounts_visible(viewer),
     }

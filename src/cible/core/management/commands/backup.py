@@ -35,8 +35,13 @@ class Command(BaseCommand):
             source.close()
         elif db["ENGINE"].endswith("postgresql"):
             command, env = pg_environment(db, "pg_dump")
-            result = subprocess.run([*command, "--format=custom", "--file", str(target)], env=env,
-                                    capture_output=True, text=True, check=False)
+            result = subprocess.run(
+                [*command, "--format=custom", "--file", str(target)],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
             if result.returncode:
                 raise CommandError(f"pg_dump failed: {result.stderr.strip()}")
         else:

@@ -25,7 +25,10 @@ class Command(BaseCommand):
         source = Path(options["path"]).resolve()
         if not source.is_file():
             raise CommandError(f"No backup file at {source}")
-        if not options["yes"] and input("This replaces every record in the database. Type 'yes': ") != "yes":
+        if (
+            not options["yes"]
+            and input("This replaces every record in the database. Type 'yes': ") != "yes"
+        ):
             raise CommandError("Restore cancelled.")
         db = settings.DATABASES["default"]
         connections.close_all()
@@ -42,8 +45,13 @@ class Command(BaseCommand):
             backup.close()
         elif db["ENGINE"].endswith("postgresql"):
             command, env = pg_environment(db, "pg_restore")
-            result = subprocess.run([*command, "--clean", "--if-exists", "--no-owner", str(source)],
-                                    env=env, capture_output=True, text=True, check=False)
+            result = subprocess.run(
+                [*command, "--clean", "--if-exists", "--no-owner", str(source)],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
             if result.returncode:
                 raise CommandError(f"pg_restore failed: {result.stderr.strip()}")
         else:

@@ -1,0 +1,134 @@
+"""REST endpoints of opportunities: thin over the selectors and services."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from django.db.models import Model
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Path, Query, Router, Status
+
+from cible.core import access
+from cible.core.api_kit import (
+    BulkErrorOut,
+    BulkOut,
+    BulkSpec,
+    ErrorOut,
+    Id,
+    paginate,
+    raise_query_errors,
+    run_bulk,
+)
+from cible.core.audit import Channel
+from cible.core.errors import FieldError, PermissionDenied
+from cible.people.selectors import get_visible
+from cible.pipeline import selectors, services
+from cible.pipeline.models import Opportunity
+from cible.pipeline.schemas import (
+    OpportunityBulkIn,
+    OpportunityIn,
+    OpportunityOut,
+    OpportunityPage,
+    OpportunityPatch,
+    OpportunityQuery,
+    opportunity_out,
+)
+
+router = Router(tags=["opportunities"])
+
+ERRORS: dict[int, Any] = {
+    400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 413: ErrorOut, 422: ErrorOut,
+}
+WRITE_ERRORS: dict[int, Any] = {**ERRORS, 409: ErrorOut}
+BULK_ERRORS: dict[int, Any] = {**ERRORS, 422: BulkErrorOut}
+
+
+def _refuse_hidden_amount_filters(request: HttpRequest) -> None:
+    """Filtering by an amount you may not see would reveal it: refuse rather than ignore."""
+    if access.amounts_visible(request.auth):
+        return
+    names = [f.param for f in selectors.AMOUNT_FILTERS]
+    sent = [p for name in names for p in (f"{name}_min", f"{name}_max") if request.GET.get(p)]
+    if sent:
+        raise PermissionDenied(
+            _("You may not filter by deal amounts."),
+            errors=[FieldError(p, _("you may not see deal amounts")) for p in sent],
+        )
+
+
+@router.get("/opportunities", response={200: OpportunityPage, **ERRORS})
+def list_opportunities(request: HttpRequest, params: Query[OpportunityQuery]) -> Any:
+    """Visible opportunities matching the filters of the list page, one page at a time."""
+    _refuse_hidden_amount_filters(request)
+    qs, query = selectors.opportunity_list(viewer=request.auth, params=request.GET)
+    raise_query_errors(query.errors)
+    show = access.amounts_visible(request.auth)
+    qs = qs.select_related(None).prefetch_related("competitors")
+    return paginate(
+        qs, cursor=params.cursor, limit=params.limit, with_count=params.count,
+        serialize=lambda o: opportunity_out(o, show_amounts=show),
+    )
+
+
+@router.post("/opportunities", response={201: OpportunityOut, **WRITE_ERRORS})
+def create_opportunity(request: HttpRequest, payload: OpportunityIn) -> Any:
+    opportunity = services.opportunity_create(
+        actor=request.auth, channel=Channel.API, data=payload.data()
+    )
+    show = access.amounts_visible(request.auth)
+    return Status(201, opportunity_out(opportunity, show_amounts=show))
+
+
+@router.post("/opportunities/bulk", response={200: BulkOut, **BULK_ERRORS})
+def bulk_opportunities(
+    request: HttpRequest, payload: OpportunityBulkIn, match: Literal["id"] = "id"
+) -> Any:
+    """Create or update up to 1,000 opportunities, all or nothing: an item with an `id` updates
+    that opportunity, one without is created."""
+    viewer = request.auth
+
+    def find(field: str, raw: Any) -> Model | None:
+        return access.visible(viewer, Opportunity.objects.all()).filter(pk=raw).first()
+
+    spec = BulkSpec(
+        find=find,
+        create=lambda data: services.opportunity_create(
+            actor=viewer, channel=Channel.API, data=data),
+        update=lambda record, data, version: services.opportunity_update(
+            opportunity=record, actor=viewer, channel=Channel.API, data=data,  # type: ignore[arg-type]
+            expected_version=version),
+        verbose_name=str(Opportunity._meta.verbose_name),
+    )
+    items = [item.model_dump(exclude_unset=True) for item in payload.items]
+    return run_bulk(items, match=match, spec=spec)
+
+
+@router.get("/opportunities/{pk}", response={200: OpportunityOut, **ERRORS})
+def get_opportunity(request: HttpRequest, pk: Path[Id]) -> Any:
+    opportunity = get_visible(viewer=request.auth, model=Opportunity, pk=pk)
+    return opportunity_out(
+        opportunity, show_amounts=access.can(request.auth, "view_amounts", opportunity)
+    )
+
+
+@router.patch("/opportunities/{pk}", response={200: OpportunityOut, **WRITE_ERRORS})
+def update_opportunity(request: HttpRequest, pk: Path[Id], payload: OpportunityPatch) -> Any:
+    """Change the fields sent; `version` must be the one you read (409 if it moved since)."""
+    opportunity = get_visible(viewer=request.auth, model=Opportunity, pk=pk)
+    data = payload.data()
+    version = data.pop("version")
+    opportunity = services.opportunity_update(
+        opportunity=opportunity, actor=request.auth, channel=Channel.API, data=data,
+        expected_version=version,
+    )
+    return opportunity_out(
+        opportunity, show_amounts=access.can(request.auth, "view_amounts", opportunity)
+    )
+
+
+@router.delete("/opportunities/{pk}", response={204: None, **WRITE_ERRORS})
+def delete_opportunity(request: HttpRequest, pk: Path[Id]) -> Any:
+    opportunity = get_visible(viewer=request.auth, model=Opportunity, pk=pk)
+    services.opportunity_delete(opportunity=opportunity, actor=request.auth, channel=Channel.API)
+    return Status(204, None)
