@@ -176,18 +176,21 @@ def _field_and_message(source: str, loc: tuple[Any, ...], error: Mapping[str, An
 
 
 def _on_validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
-    errors: list[FieldError] = []
-    by_item: dict[int, list[dict[str, str]]] = {}
+    messages: dict[str, list[str]] = {}
     for error in exc.errors:
         loc = tuple(error.get("loc") or ("body",))
         field_error = _field_and_message(str(loc[0]), loc, error)
-        if field_error not in errors:
-            errors.append(field_error)
-            parts = field_error.field.split(".", 2)
-            if len(parts) >= 2 and parts[0] == "items" and parts[1].isdigit():
-                by_item.setdefault(int(parts[1]), []).append(
-                    {"field": parts[2] if len(parts) > 2 else "", "message": field_error.message}
-                )
+        known = messages.setdefault(field_error.field, [])
+        if field_error.message not in known:  # a union gives one message per member type
+            known.append(field_error.message)
+    errors = [FieldError(field, " or ".join(texts)) for field, texts in messages.items()]
+    by_item: dict[int, list[dict[str, str]]] = {}
+    for field_error in errors:
+        parts = field_error.field.split(".", 2)
+        if len(parts) >= 2 and parts[0] == "items" and parts[1].isdigit():
+            by_item.setdefault(int(parts[1]), []).append(
+                {"field": parts[2] if len(parts) > 2 else "", "message": field_error.message}
+            )
     extra: dict[str, Any] = {}
     if by_item:
         extra["items"] = [{"index": i, "errors": errs} for i, errs in sorted(by_item.items())]

@@ -82,6 +82,11 @@ Loose = Annotated[
     BeforeValidator(_number_to_text),
     WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "number"}, {"type": "null"}]}),
 ]
+# A yes/no: JSON booleans, or the words the normalisers know ("oui", "no", "1"…).
+LooseBool = Annotated[
+    bool | str | None,
+    WithJsonSchema({"anyOf": [{"type": "boolean"}, {"type": "string"}, {"type": "null"}]}),
+]
 Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 

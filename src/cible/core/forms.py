@@ -78,8 +78,14 @@ def record_form(
     choices: dict[str, ChoicesFactory] | None = None,
     lookups: dict[str, tuple[str, type[models.Model]]] | None = None,
     multiple: dict[str, ChoicesFactory] | None = None,
+    validate_url: str = "",
+    validated: Sequence[str] = (),
 ) -> type[forms.Form]:
-    """A form class with one lenient field per model field, plus a hidden `version`."""
+    """A form class with one lenient field per model field, plus a hidden `version`.
+
+    Fields in `validated` are checked as the user leaves them: HTMX posts the value to
+    `validate_url`, which answers with the problem or the value as it will be stored.
+    """
     choices = choices or {}
     lookups = lookups or {}
     multiple = multiple or {}
@@ -104,6 +110,14 @@ def record_form(
             )
         else:
             attributes[name] = _field_for(model_field, required=name in required)  # type: ignore[arg-type]
+        if name in validated and validate_url:
+            attributes[name].widget.attrs.update({
+                "hx-post": validate_url,
+                "hx-trigger": "change",
+                "hx-target": f"#feedback-{name}",
+                "hx-vals": f'{{"field": "{name}"}}',
+                "hx-swap": "innerHTML",
+            })
 
     def __init__(self: forms.Form, *args: Any, **kwargs: Any) -> None:
         forms.Form.__init__(self, *args, **kwargs)

@@ -889,3 +889,23 @@ def region_label(code: str | None) -> str:
     text = _as_text(code).strip()
     subdivision = pycountry.subdivisions.get(code=text.upper()) if text else None
     return str(subdivision.name) if subdivision is not None else text
+
+
+@cache
+def _french_region_codes() -> tuple[str, ...]:
+    codes = set(_department_regions().values()) | set(_OVERSEAS_POSTAL_PREFIXES.values())
+    return tuple(sorted(code for code in codes if code))
+
+
+def french_region_choices() -> list[tuple[str, str]]:
+    """The French regions a postal code can lead to, by name: list filters offer these
+    without scanning the organisations table."""
+    return sorted(
+        ((code, region_label(code)) for code in _french_region_codes()), key=lambda p: _fold(p[1])
+    )
+
+
+def country_choices(language: str | None = None) -> list[tuple[str, str]]:
+    """Every ISO 3166 country with its name in the current language, sorted by that name."""
+    pairs = [(str(c.alpha_2), country_label(str(c.alpha_2), language)) for c in pycountry.countries]
+    return sorted(pairs, key=lambda p: _fold(p[1]))

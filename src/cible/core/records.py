@@ -26,6 +26,7 @@ from cible.core.audit import Channel
 from cible.core.errors import CibleError, ConflictError, NotFound, PermissionDenied
 from cible.core.forms import raw_data, show_errors
 from cible.core.listing import Filter, ListQuery, Sort
+from cible.core.normalisers import NormalisationError
 
 PAGE_SIZES = (25, 50, 100)
 
@@ -61,6 +62,7 @@ class RecordPages:
     detail_template: str
     title: Any = ""
     export_name: str = "export"
+    specs: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)
     extra_context: Mapping[str, Any] = field(default_factory=dict)
 
     # --- helpers ------------------------------------------------------------------------------
@@ -229,11 +231,28 @@ class RecordPages:
         messages.success(request, _("%(record)s was deleted.") % {"record": record})
         return HttpResponseRedirect(self.url("list"))
 
+    def validate_view(self, request: HttpRequest) -> HttpResponse:
+        """One field checked by its normaliser as the user leaves it (inline validation)."""
+        name = request.POST.get("field", "")
+        spec = self.specs.get(name)
+        raw = request.POST.get(name, "")
+        context: dict[str, Any] = {"error": "", "stored": ""}
+        if spec is not None and raw.strip():
+            try:
+                value = spec(raw)
+            except NormalisationError as error:
+                context["error"] = error.message
+            else:
+                if value not in (None, "") and str(value) != raw.strip():
+                    context["stored"] = value
+        return render(request, "core/_field_feedback.html", context)
+
     def urls(self) -> list[Any]:
         p = self.prefix
         return [
             path("", login_required(self.list_view), name=f"{p}_list"),
             path("export.csv", login_required(self.export_view), name=f"{p}_export"),
+            path("validate/", login_required(require_POST(self.validate_view)), name=f"{p}_validate"),
             path(
                 "new/",
                 login_required(require_http_methods(["GET", "POST"])(self.create_view)),

@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Path, Query, Router, Status
 
-from cible.core import access
+from cible.core import access, nace
 from cible.core import normalisers as norm
 from cible.core.api_kit import (
     BulkErrorOut,
@@ -79,7 +79,12 @@ def _normalised_key(normaliser: Any, field: str, raw: Any) -> Any:
 @router.get("/organisations", response={200: OrganisationPage, **ERRORS}, tags=["organisations"])
 def list_organisations(request: HttpRequest, params: Query[OrganisationQuery]) -> Any:
     """Visible organisations matching the filters of the list page, one page at a time."""
-    qs, query = selectors.organisation_list(viewer=request.auth, params=request.GET)
+    try:
+        qs, query = selectors.organisation_list(viewer=request.auth, params=request.GET)
+    except nace.NaceCodeInvalid as error:
+        # The naf_code filter raises where the other filters report; until it reports like
+        # them (see listing.parse), a bad code is still the client's 422, not our 500.
+        raise ValidationFailed(errors=[FieldError("naf_code", str(error))]) from None
     raise_query_errors(query.errors)
     qs = qs.select_related(None).prefetch_related("installed_products")
     return paginate(qs, cursor=params.cursor, limit=params.limit, serialize=organisation_out,

@@ -15,7 +15,7 @@ from ninja import Schema
 from pydantic import Field
 
 from cible.core import normalisers as norm
-from cible.core.api_kit import Id, InputSchema, ListParams, Loose
+from cible.core.api_kit import Id, InputSchema, ListParams, Loose, LooseBool
 from cible.people.models import Contact, Organisation
 
 # --- organisations ------------------------------------------------------------------------------
@@ -206,11 +206,11 @@ class ContactIn(InputSchema):
     language: str | None = None
     linkedin_url: str | None = None
     email_consent: str | None = None
-    email_opt_out: bool | None = None
-    phone_opt_out: bool | None = None
+    email_opt_out: LooseBool = None
+    phone_opt_out: LooseBool = None
     lifecycle_stage: str | None = None
     source: str | None = None
-    has_left: bool | None = None
+    has_left: LooseBool = None
     last_verified_at: dt.datetime | None = None
     owner: Id | None = Field(None, description="User id.")
     organisation: Id | None = Field(None, description="Organisation id.")

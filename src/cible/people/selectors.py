@@ -41,16 +41,6 @@ def user_choices() -> list[tuple[Any, str]]:
     ]
 
 
-def _regions() -> list[tuple[str, str]]:
-    codes = Organisation.objects.exclude(region="").values_list("region", flat=True).distinct()
-    return sorted(((code, norm.region_label(code)) for code in codes), key=lambda pair: pair[1])
-
-
-def _countries() -> list[tuple[str, str]]:
-    codes = Organisation.objects.exclude(country="").values_list("country", flat=True).distinct()
-    return sorted(((code, norm.country_label(code)) for code in codes), key=lambda pair: pair[1])
-
-
 def _sections() -> list[tuple[str, str]]:
     from django.utils.translation import get_language
 
@@ -82,8 +72,8 @@ ORGANISATION_FILTERS: tuple[Filter, ...] = (
         normalise=lambda raw: raw.strip().upper(),
     ),
     Filter("city", _("City"), "contains"),
-    Filter("region", _("Region"), "choice", choices=_regions),
-    Filter("country", _("Country"), "choice", choices=_countries),
+    Filter("region", _("Region"), "choice", choices=norm.french_region_choices),
+    Filter("country", _("Country"), "choice", choices=norm.country_choices),
     Filter("naf_section", _("Sector"), "choice", choices=_sections),
     Filter("naf_code", _("NAF code"), "exact", normalise=lambda raw: nace.parse_naf(raw).code),
     Filter("size_class", _("Size"), "choice", choices=lambda: SizeClass.choices),

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -19,6 +20,7 @@ from cible.core.normalisers import country_label
 from cible.core.records import RecordPages, TableColumn
 from cible.people import selectors, services
 from cible.people.models import Contact, Organisation
+from cible.people.normalise import CONTACT_SPECS, ORGANISATION_SPECS
 
 ORGANISATION_FIELDS = [
     "legal_name",
@@ -53,6 +55,8 @@ OrganisationForm = record_form(
     choices={"owner": selectors.user_choices},
     multiple={"installed_products": selectors.product_choices},
     lookups={"parent": ("people:organisation_lookup", Organisation)},
+    validate_url=reverse_lazy("people:organisation_validate"),
+    validated=list(ORGANISATION_SPECS),
 )
 
 
@@ -117,6 +121,7 @@ ORGANISATION_PAGES = RecordPages(
     initial=_organisation_initial,
     detail_template="people/organisation_detail.html",
     export_name="organisations",
+    specs=ORGANISATION_SPECS,
 )
 
 CONTACT_FIELDS = [
@@ -150,6 +155,8 @@ ContactForm = record_form(
         "organisation": ("people:organisation_lookup", Organisation),
         "reports_to": ("people:contact_lookup", Contact),
     },
+    validate_url=reverse_lazy("people:contact_validate"),
+    validated=list(CONTACT_SPECS),
 )
 
 
@@ -213,6 +220,7 @@ CONTACT_PAGES = RecordPages(
     initial=_contact_initial,
     detail_template="people/contact_detail.html",
     export_name="contacts",
+    specs=CONTACT_SPECS,
 )
 
 

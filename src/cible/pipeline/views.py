@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from cible.core import access
@@ -13,6 +14,7 @@ from cible.people.models import Organisation
 from cible.people.selectors import product_choices, user_choices
 from cible.pipeline import selectors, services
 from cible.pipeline.models import Opportunity
+from cible.pipeline.normalise import OPPORTUNITY_SPECS
 
 FIELDS = [
     "name",
@@ -38,6 +40,8 @@ OpportunityForm = record_form(
     choices={"owner": user_choices},
     multiple={"competitors": product_choices},
     lookups={"organisation": ("people:organisation_lookup", Organisation)},
+    validate_url=reverse_lazy("pipeline:opportunity_validate"),
+    validated=list(OPPORTUNITY_SPECS),
 )
 
 
@@ -107,6 +111,7 @@ OPPORTUNITY_PAGES = RecordPages(
     initial=_initial,
     detail_template="pipeline/opportunity_detail.html",
     export_name="opportunities",
+    specs=OPPORTUNITY_SPECS,
 )
 
 

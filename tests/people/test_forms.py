@@ -1,0 +1,52 @@
+"""Forms: inline validation as the user types, messages next to fields, nothing half-saved."""
+
+from __future__ import annotations
+
+import pytest
+
+from cible.people.models import Organisation
+
+pytestmark = pytest.mark.django_db
+
+
+def test_inline_validation_names_the_problem(cast, client_for):
+    client = client_for(cast.ae)
+    page = client.post("/organisations/validate/", {"field": "siren", "siren": "123456789"}).content.decode()
+    assert "field-error" in page and "SIREN" in page
+
+
+def test_inline_validation_shows_the_stored_form(cast, client_for):
+    client = client_for(cast.ae)
+    page = client.post("/organisations/validate/", {"field": "phone", "phone": "01 44 55 66 77"}).content.decode()
+    assert "+33144556677" in page
+    page = client.post("/contacts/validate/", {"field": "email", "email": "Jean@Acme.FR"}).content.decode()
+    assert "jean@acme.fr" in page
+
+
+def test_form_is_wired_for_inline_validation(cast, client_for):
+    page = client_for(cast.ae).get("/organisations/new/").content.decode()
+    assert 'hx-post="/organisations/validate/"' in page and 'id="feedback-siren"' in page
+
+
+def test_invalid_form_shows_messages_and_saves_nothing(cast, client_for):
+    response = client_for(cast.ae).post("/organisations/new/", {
+        "legal_name": "Acme", "siren": "123456789", "country": "Atlantis"})
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert 'data-field="siren"' in page and 'data-field="country"' in page
+    assert 'value="Acme"' in page  # what was typed is kept
+    assert Organisation.objects.count() == 0
+
+
+def test_valid_form_creates_and_redirects(cast, client_for):
+    response = client_for(cast.ae).post("/organisations/new/", {
+        "legal_name": "Acme", "siren": "732 829 320", "postal_code": "59000", "city": "Lille"})
+    org = Organisation.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/organisations/{org.pk}/"
+    assert (org.siren, org.region, org.owner) == ("732829320", "FR-HDF", cast.ae)
+
+
+def test_outsider_cannot_open_the_edit_form_of_a_private_record(cast, team_private, client_for):
+    org = Organisation.objects.create(legal_name="Hidden", name_key="hidden", owner=cast.ae)
+    assert client_for(cast.outsider).post(f"/organisations/{org.pk}/edit/", {"legal_name": "Mine"}).status_code == 404
+    assert Organisation.objects.get(pk=org.pk).legal_name == "Hidden"
