@@ -4,9 +4,17 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from cible.core.models import AccessPolicy
 from tests.cast import Cast, make_cast
+
+
+@pytest.fixture(autouse=True)
+def english() -> Any:
+    """Messages built outside a request speak English in tests (pages follow the user's profile)."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

@@ -43,9 +43,7 @@ def _token_problem(key: str) -> str:
     token = None
     if len(key) <= 200:
         token = (
-            ApiToken.objects.select_related("user")
-            .filter(key_hash=ApiToken.hash_key(key))
-            .first()
+            ApiToken.objects.select_related("user").filter(key_hash=ApiToken.hash_key(key)).first()
         )
     if token is None:
         return _("This API token is not known: check that it was copied whole.")
@@ -168,7 +166,9 @@ def _field_and_message(source: str, loc: tuple[Any, ...], error: Mapping[str, An
         message = _("is required")
     elif kind == "too_long" and field == "items":
         message = _("at most %(max)s records per call (got %(count)s); split the batch") % {
-            "max": ctx.get("max_length"), "count": ctx.get("actual_length")}
+            "max": ctx.get("max_length"),
+            "count": ctx.get("actual_length"),
+        }
     else:
         message = str(error.get("msg", _("is not valid")))
         message = message.removeprefix("Value error, ")
@@ -201,8 +201,10 @@ def _on_validation_error(request: HttpRequest, exc: NinjaValidationError) -> Htt
 def _on_authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     message = exc.message
     if message == "Unauthorized":  # no scheme recognised anything: nothing was sent
-        message = _("Authentication required: send your API token as « Authorization: Bearer "
-                    "<token> » (create one under Settings → API tokens).")
+        message = _(
+            "Authentication required: send your API token as « Authorization: Bearer "
+            "<token> » (create one under Settings → API tokens)."
+        )
     response = error_response(request, 401, message, [FieldError("Authorization", message)])
     response["WWW-Authenticate"] = 'Bearer realm="cible"'
     return response
@@ -222,8 +224,9 @@ def _on_not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 def _on_too_big(request: HttpRequest, exc: Exception) -> HttpResponse:
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-    message = _("The request body is larger than the limit of %(limit)s bytes; "
-                "send fewer records per call.") % {"limit": limit}
+    message = _(
+        "The request body is larger than the limit of %(limit)s bytes; send fewer records per call."
+    ) % {"limit": limit}
     return error_response(request, 413, message, [FieldError("body", message)])
 
 
@@ -237,8 +240,9 @@ def _on_django_validation_error(request: HttpRequest, exc: DjangoValidationError
 
 def _on_database_refusal(request: HttpRequest, exc: Exception) -> HttpResponse:
     logger.warning("API write refused by the database: %s", exc)
-    message = _("The database refused this change (it conflicts with stored data); "
-                "nothing was written.")
+    message = _(
+        "The database refused this change (it conflicts with stored data); nothing was written."
+    )
     status = 409 if isinstance(exc, IntegrityError) else 422
     return error_response(request, status, message, [FieldError("", message)])
 

@@ -17,15 +17,17 @@ class ApiClient:
     """Django's test client speaking JSON to /api/v1 with a bearer token."""
 
     def __init__(self, key: str | None) -> None:
-        self.client = Client()
+        self.client = Client(headers={"Accept-Language": "en"})  # messages asserted in English
         self.headers = {"Authorization": f"Bearer {key}"} if key else {}
 
     def _call(self, method: str, path: str, body: Any = None, **params: Any) -> Any:
         call = getattr(self.client, method)
         kwargs: dict[str, Any] = {"headers": self.headers}
         if body is not None:
-            kwargs.update(data=body if isinstance(body, str | bytes) else json.dumps(body),
-                          content_type="application/json")
+            kwargs.update(
+                data=body if isinstance(body, str | bytes) else json.dumps(body),
+                content_type="application/json",
+            )
         elif params:
             kwargs["data"] = params
         return call(BASE + path, **kwargs)

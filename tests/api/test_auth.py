@@ -14,6 +14,8 @@ from tests.api.conftest import BASE, ApiClient, assert_error_shape
 
 pytestmark = pytest.mark.django_db
 
+EN = {"Accept-Language": "en"}
+
 
 def test_a_valid_token_reads_the_api_as_its_user(cast, api_for):
     response = api_for(cast.ae).get("/organisations")
@@ -29,13 +31,15 @@ def test_the_token_is_stored_hashed(cast):
 
 
 def test_no_token_is_refused_with_how_to_send_one(cast):
-    body = assert_error_shape(Client().get(f"{BASE}/organisations"), 401)
+    body = assert_error_shape(Client(headers=EN).get(f"{BASE}/organisations"), 401)
     assert "Bearer" in body["detail"]
     assert body["errors"][0]["field"] == "Authorization"
 
 
 def test_no_token_on_a_write_is_a_401_not_a_csrf_failure(cast):
-    response = Client().post(f"{BASE}/organisations", data="{}", content_type="application/json")
+    response = Client(headers=EN).post(
+        f"{BASE}/organisations", data="{}", content_type="application/json"
+    )
     assert_error_shape(response, 401)
 
 
@@ -45,7 +49,9 @@ def test_an_unknown_token_is_named_unknown(cast):
 
 
 def test_a_malformed_header_is_named(cast):
-    response = Client().get(f"{BASE}/organisations", headers={"Authorization": "Token abc"})
+    response = Client(headers=EN).get(
+        f"{BASE}/organisations", headers={"Authorization": "Token abc", **EN}
+    )
     body = assert_error_shape(response, 401)
     assert "Bearer" in body["detail"]
 
@@ -85,5 +91,7 @@ def test_schema_and_docs_are_served(cast):
     schema = client.get(f"{BASE}/openapi.json")
     assert schema.status_code == 200
     paths = schema.json()["paths"]
-    assert {"/api/v1/organisations", "/api/v1/contacts/bulk", "/api/v1/opportunities/{pk}"} <= set(paths)
+    assert {"/api/v1/organisations", "/api/v1/contacts/bulk", "/api/v1/opportunities/{pk}"} <= set(
+        paths
+    )
     assert client.get(f"{BASE}/docs").status_code == 200

@@ -14,8 +14,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_creates_every_item_and_reports_ids(cast, api_for):
-    items = [{"legal_name": f"Org {i}", "siren": s}
-             for i, s in enumerate(["732829320", "552100554", ""])]
+    items = [
+        {"legal_name": f"Org {i}", "siren": s} for i, s in enumerate(["732829320", "552100554", ""])
+    ]
     response = api_for(cast.ae).post("/organisations/bulk", {"items": items})
     assert response.status_code == 200, response.content
     body = response.json()
@@ -27,11 +28,18 @@ def test_creates_every_item_and_reports_ids(cast, api_for):
 
 
 def test_one_bad_item_writes_nothing_and_names_its_index(cast, api_for):
-    items = [{"legal_name": "Good"}, {"legal_name": "Bad", "siren": "123"},
-             {"legal_name": "Good too"}, {"siren": "732829320"}]
+    items = [
+        {"legal_name": "Good"},
+        {"legal_name": "Bad", "siren": "123"},
+        {"legal_name": "Good too"},
+        {"siren": "732829320"},
+    ]
     body = assert_error_shape(api_for(cast.ae).post("/organisations/bulk", {"items": items}), 422)
     assert body["items"] == [
-        {"index": 1, "errors": [{"field": "siren", "message": body["items"][0]["errors"][0]["message"]}]},
+        {
+            "index": 1,
+            "errors": [{"field": "siren", "message": body["items"][0]["errors"][0]["message"]}],
+        },
         {"index": 3, "errors": [{"field": "legal_name", "message": "is required"}]},
     ]
     assert {e["field"] for e in body["errors"]} == {"items.1.siren", "items.3.legal_name"}
@@ -41,16 +49,20 @@ def test_one_bad_item_writes_nothing_and_names_its_index(cast, api_for):
 def test_a_shape_error_in_one_item_names_its_index(cast, api_for):
     items = [{"legal_name": "Good"}, {"legal_name": "Bad", "colour": "red"}]
     body = assert_error_shape(api_for(cast.ae).post("/organisations/bulk", {"items": items}), 422)
-    assert body["items"] == [{"index": 1, "errors": [
-        {"field": "colour", "message": "is not a field that can be set"}]}]
+    assert body["items"] == [
+        {"index": 1, "errors": [{"field": "colour", "message": "is not a field that can be set"}]}
+    ]
     assert Organisation.objects.count() == 0
 
 
 def test_upsert_by_siren_updates_instead_of_duplicating(cast, api_for):
-    existing = organisation_create(actor=cast.ae, channel="ui",
-                                   data={"legal_name": "Acme", "siren": "732829320"})
-    items = [{"legal_name": "Acme SAS", "siren": "732 829 320", "city": "Lyon"},
-             {"legal_name": "Newco", "siren": "552100554"}]
+    existing = organisation_create(
+        actor=cast.ae, channel="ui", data={"legal_name": "Acme", "siren": "732829320"}
+    )
+    items = [
+        {"legal_name": "Acme SAS", "siren": "732 829 320", "city": "Lyon"},
+        {"legal_name": "Newco", "siren": "552100554"},
+    ]
     body = api_for(cast.ae).post("/organisations/bulk?match=siren", {"items": items}).json()
     assert (body["created"], body["updated"]) == (1, 1)
     assert body["items"][0] == {"index": 0, "id": existing.pk, "action": "updated"}
@@ -60,20 +72,30 @@ def test_upsert_by_siren_updates_instead_of_duplicating(cast, api_for):
 
 
 def test_upsert_by_domain(cast, api_for):
-    existing = organisation_create(actor=cast.ae, channel="ui",
-                                   data={"legal_name": "Acme", "website": "https://www.acme.fr"})
-    body = api_for(cast.ae).post("/organisations/bulk?match=domain",
-                                 {"items": [{"domain": "ACME.fr", "tier": "gold"}]}).json()
+    existing = organisation_create(
+        actor=cast.ae, channel="ui", data={"legal_name": "Acme", "website": "https://www.acme.fr"}
+    )
+    body = (
+        api_for(cast.ae)
+        .post(
+            "/organisations/bulk?match=domain", {"items": [{"domain": "ACME.fr", "tier": "gold"}]}
+        )
+        .json()
+    )
     assert body["items"] == [{"index": 0, "id": existing.pk, "action": "updated"}]
 
 
 def test_upsert_by_id_with_a_stale_version_is_refused(cast, api_for):
     existing = organisation_create(actor=cast.ae, channel="ui", data={"legal_name": "Acme"})
     client = api_for(cast.ae)
-    ok = client.post("/organisations/bulk", {"items": [{"id": existing.pk, "city": "Lyon", "version": 1}]})
+    ok = client.post(
+        "/organisations/bulk", {"items": [{"id": existing.pk, "city": "Lyon", "version": 1}]}
+    )
     assert ok.json()["items"] == [{"index": 0, "id": existing.pk, "action": "updated"}]
-    stale = client.post("/organisations/bulk", {"items": [
-        {"legal_name": "Newco"}, {"id": existing.pk, "city": "Nice", "version": 1}]})
+    stale = client.post(
+        "/organisations/bulk",
+        {"items": [{"legal_name": "Newco"}, {"id": existing.pk, "city": "Nice", "version": 1}]},
+    )
     body = assert_error_shape(stale, 422)
     assert body["items"][0]["index"] == 1
     assert body["items"][0]["errors"][0]["field"] == "version"
@@ -102,12 +124,22 @@ def test_1000_items_are_accepted(cast, api_for):
 
 
 def test_contacts_upsert_by_email(cast, api_for):
-    existing = contact_create(actor=cast.ae, channel="ui",
-                              data={"last_name": "Dupont", "email": "jean@acme.fr"})
-    body = api_for(cast.ae).post("/contacts/bulk?match=email", {"items": [
-        {"last_name": "Dupont", "email": "Jean@ACME.fr", "job_title": "DSI"},
-        {"last_name": "Martin", "email": "marie@acme.fr"},
-    ]}).json()
+    existing = contact_create(
+        actor=cast.ae, channel="ui", data={"last_name": "Dupont", "email": "jean@acme.fr"}
+    )
+    body = (
+        api_for(cast.ae)
+        .post(
+            "/contacts/bulk?match=email",
+            {
+                "items": [
+                    {"last_name": "Dupont", "email": "Jean@ACME.fr", "job_title": "DSI"},
+                    {"last_name": "Martin", "email": "marie@acme.fr"},
+                ]
+            },
+        )
+        .json()
+    )
     assert [i["action"] for i in body["items"]] == ["updated", "created"]
     existing.refresh_from_db()
     assert existing.job_title == "DSI"
@@ -115,14 +147,18 @@ def test_contacts_upsert_by_email(cast, api_for):
 
 
 def test_an_invisible_record_is_never_matched(cast, api_for, team_private):
-    hidden = organisation_create(actor=cast.ae, channel="ui",
-                                 data={"legal_name": "Acme", "siren": "732829320"})
+    hidden = organisation_create(
+        actor=cast.ae, channel="ui", data={"legal_name": "Acme", "siren": "732829320"}
+    )
     outsider = api_for(cast.outsider)
-    by_id = assert_error_shape(outsider.post("/organisations/bulk", {"items": [
-        {"id": hidden.pk, "city": "Lyon"}]}), 422)
+    by_id = assert_error_shape(
+        outsider.post("/organisations/bulk", {"items": [{"id": hidden.pk, "city": "Lyon"}]}), 422
+    )
     assert by_id["items"][0]["errors"][0]["field"] == "id"
-    by_siren = outsider.post("/organisations/bulk?match=siren", {"items": [
-        {"legal_name": "Acme Lyon", "siren": "732829320", "city": "Lyon"}]}).json()
+    by_siren = outsider.post(
+        "/organisations/bulk?match=siren",
+        {"items": [{"legal_name": "Acme Lyon", "siren": "732829320", "city": "Lyon"}]},
+    ).json()
     assert by_siren["items"][0]["action"] == "created"
     hidden.refresh_from_db()
     assert (hidden.legal_name, hidden.city, hidden.version) == ("Acme", "", 1)
@@ -131,15 +167,25 @@ def test_an_invisible_record_is_never_matched(cast, api_for, team_private):
 def test_opportunities_bulk(cast, api_for):
     acme = organisation_create(actor=cast.ae, channel="ui", data={"legal_name": "Acme"})
     client = api_for(cast.ae)
-    body = client.post("/opportunities/bulk", {"items": [
-        {"name": "A", "organisation": acme.pk, "one_time_amount": "1 000"},
-        {"name": "B", "organisation": acme.pk},
-    ]}).json()
+    body = client.post(
+        "/opportunities/bulk",
+        {
+            "items": [
+                {"name": "A", "organisation": acme.pk, "one_time_amount": "1 000"},
+                {"name": "B", "organisation": acme.pk},
+            ]
+        },
+    ).json()
     assert body["created"] == 2
-    refused = client.post("/opportunities/bulk", {"items": [
-        {"id": body["items"][0]["id"], "stage": "won"},
-        {"name": "C"},
-    ]})
+    refused = client.post(
+        "/opportunities/bulk",
+        {
+            "items": [
+                {"id": body["items"][0]["id"], "stage": "won"},
+                {"name": "C"},
+            ]
+        },
+    )
     assert assert_error_shape(refused, 422)["items"][0]["index"] == 1
     assert Opportunity.objects.filter(stage="won").count() == 0
     assert Opportunity.objects.count() == 2
@@ -147,7 +193,11 @@ def test_opportunities_bulk(cast, api_for):
 
 def test_marketing_bulk_is_refused_per_item(cast, api_for):
     acme = organisation_create(actor=cast.ae, channel="ui", data={"legal_name": "Acme"})
-    body = assert_error_shape(api_for(cast.marketer).post("/opportunities/bulk", {"items": [
-        {"name": "A", "organisation": acme.pk}]}), 422)
+    body = assert_error_shape(
+        api_for(cast.marketer).post(
+            "/opportunities/bulk", {"items": [{"name": "A", "organisation": acme.pk}]}
+        ),
+        422,
+    )
     assert body["items"][0]["index"] == 0
     assert not Opportunity.objects.exists()

@@ -10,17 +10,26 @@ from tests.api.conftest import assert_error_shape, fields_of
 
 pytestmark = pytest.mark.django_db
 
-JEAN = {"first_name": "jean", "last_name": "DUPONT", "email": "Jean.Dupont@Acme.fr",
-        "phone": "01 23 45 67 89"}
+JEAN = {
+    "first_name": "jean",
+    "last_name": "DUPONT",
+    "email": "Jean.Dupont@Acme.fr",
+    "phone": "01 23 45 67 89",
+}
 
 
 def test_create_normalises(cast, api_for):
     organisation = organisation_create(actor=cast.ae, channel="ui", data={"legal_name": "Acme"})
-    response = api_for(cast.ae).post("/contacts", {**JEAN, "organisation": organisation.pk,
-                                                   "email_opt_out": "oui"})
+    response = api_for(cast.ae).post(
+        "/contacts", {**JEAN, "organisation": organisation.pk, "email_opt_out": "oui"}
+    )
     assert response.status_code == 201, response.content
     body = response.json()
-    assert (body["first_name"], body["last_name"], body["full_name"]) == ("Jean", "Dupont", "Jean Dupont")
+    assert (body["first_name"], body["last_name"], body["full_name"]) == (
+        "Jean",
+        "Dupont",
+        "Jean Dupont",
+    )
     assert body["email"] == "jean.dupont@acme.fr"
     assert body["phone"] == "+33123456789"
     assert body["organisation"] == organisation.pk
@@ -36,14 +45,16 @@ def test_bad_email_and_missing_last_name_are_named(cast, api_for):
 
 def test_unknown_field_and_wrong_type(cast, api_for):
     body = assert_error_shape(
-        api_for(cast.ae).post("/contacts", {**JEAN, "nickname": "JD", "has_left": {"no": 1}}), 422)
+        api_for(cast.ae).post("/contacts", {**JEAN, "nickname": "JD", "has_left": {"no": 1}}), 422
+    )
     assert fields_of(body) == {"nickname", "has_left"}
 
 
 def test_an_invisible_organisation_cannot_be_referenced(cast, api_for, team_private):
     organisation = organisation_create(actor=cast.ae, channel="ui", data={"legal_name": "Acme"})
     body = assert_error_shape(
-        api_for(cast.outsider).post("/contacts", {**JEAN, "organisation": organisation.pk}), 422)
+        api_for(cast.outsider).post("/contacts", {**JEAN, "organisation": organisation.pk}), 422
+    )
     assert fields_of(body) == {"organisation"}
 
 
@@ -53,7 +64,9 @@ def test_patch_and_conflict(cast, api_for):
     response = client.patch(f"/contacts/{contact.pk}", {"job_title": "DSI", "version": 1})
     assert response.status_code == 200
     assert response.json()["job_title"] == "DSI"
-    assert_error_shape(client.patch(f"/contacts/{contact.pk}", {"job_title": "CEO", "version": 1}), 409)
+    assert_error_shape(
+        client.patch(f"/contacts/{contact.pk}", {"job_title": "CEO", "version": 1}), 409
+    )
     contact.refresh_from_db()
     assert (contact.job_title, contact.version) == ("DSI", 2)
 
@@ -66,10 +79,15 @@ def test_delete(cast, api_for):
 
 def test_list_filter_and_pages(cast, api_for):
     for i in range(12):
-        contact_create(actor=cast.ae, channel="ui",
-                       data={"last_name": f"Name{i:02}", "email": f"p{i}@example.fr"})
+        contact_create(
+            actor=cast.ae,
+            channel="ui",
+            data={"last_name": f"Name{i:02}", "email": f"p{i}@example.fr"},
+        )
     client = api_for(cast.ae)
-    assert [c["last_name"] for c in client.get("/contacts", email="P3@example.fr").json()["items"]] == ["Name03"]
+    assert [
+        c["last_name"] for c in client.get("/contacts", email="P3@example.fr").json()["items"]
+    ] == ["Name03"]
     seen, cursor = [], None
     while True:
         body = client.get("/contacts", limit=5, **({"cursor": cursor} if cursor else {})).json()

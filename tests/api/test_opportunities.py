@@ -21,17 +21,32 @@ def acme(cast):
 
 @pytest.fixture
 def deal(cast, acme):
-    return opportunity_create(actor=cast.ae, channel="ui", data={
-        "name": "Acme CRM", "organisation": acme.pk, "one_time_amount": "12 000",
-        "recurring_amount": "1 500", "stage": "proposal", "expected_close_date": "31/12/2026",
-    })
+    return opportunity_create(
+        actor=cast.ae,
+        channel="ui",
+        data={
+            "name": "Acme CRM",
+            "organisation": acme.pk,
+            "one_time_amount": "12 000",
+            "recurring_amount": "1 500",
+            "stage": "proposal",
+            "expected_close_date": "31/12/2026",
+        },
+    )
 
 
 def test_create_parses_amounts_and_dates(cast, api_for, acme):
-    response = api_for(cast.ae).post("/opportunities", {
-        "name": "Acme CRM", "organisation": acme.pk, "one_time_amount": "12 000,50",
-        "recurring_amount": 1500, "stage": "Discovery", "expected_close_date": "31/12/2026",
-    })
+    response = api_for(cast.ae).post(
+        "/opportunities",
+        {
+            "name": "Acme CRM",
+            "organisation": acme.pk,
+            "one_time_amount": "12 000,50",
+            "recurring_amount": 1500,
+            "stage": "Discovery",
+            "expected_close_date": "31/12/2026",
+        },
+    )
     assert response.status_code == 201, response.content
     body = response.json()
     assert Decimal(body["one_time_amount"]) == Decimal("12000.50")
@@ -51,25 +66,41 @@ def test_an_organisation_is_required(cast, api_for):
 
 def test_lost_needs_a_reason(cast, api_for, deal):
     body = assert_error_shape(
-        api_for(cast.ae).patch(f"/opportunities/{deal.pk}", {"stage": "lost", "version": 1}), 422)
+        api_for(cast.ae).patch(f"/opportunities/{deal.pk}", {"stage": "lost", "version": 1}), 422
+    )
     assert fields_of(body) == {"lost_reason"}
     deal.refresh_from_db()
     assert deal.stage == "proposal"
 
 
 def test_bad_values_are_named(cast, api_for, acme):
-    body = assert_error_shape(api_for(cast.ae).post("/opportunities", {
-        "name": "X", "organisation": acme.pk, "one_time_amount": "-5", "probability": "150",
-        "expected_close_date": "someday", "stage": "won-ish",
-    }), 422)
+    body = assert_error_shape(
+        api_for(cast.ae).post(
+            "/opportunities",
+            {
+                "name": "X",
+                "organisation": acme.pk,
+                "one_time_amount": "-5",
+                "probability": "150",
+                "expected_close_date": "someday",
+                "stage": "won-ish",
+            },
+        ),
+        422,
+    )
     assert fields_of(body) == {"one_time_amount", "probability", "expected_close_date", "stage"}
     assert not Opportunity.objects.exists()
 
 
 def test_stale_version_is_a_409(cast, api_for, deal):
     client = api_for(cast.ae)
-    assert client.patch(f"/opportunities/{deal.pk}", {"probability": 70, "version": 1}).status_code == 200
-    assert_error_shape(client.patch(f"/opportunities/{deal.pk}", {"probability": 10, "version": 1}), 409)
+    assert (
+        client.patch(f"/opportunities/{deal.pk}", {"probability": 70, "version": 1}).status_code
+        == 200
+    )
+    assert_error_shape(
+        client.patch(f"/opportunities/{deal.pk}", {"probability": 10, "version": 1}), 409
+    )
     deal.refresh_from_db()
     assert (deal.probability, deal.version) == (70, 2)
 
@@ -88,7 +119,10 @@ def test_marketing_sees_deals_without_amounts(cast, api_for, deal):
         assert body["recurring_amount"] is None
         assert body["annual_value"] is None
         assert body["stage"] == "proposal"
-    assert Decimal(api_for(cast.ae).get(f"/opportunities/{deal.pk}").json()["one_time_amount"]) == 12000
+    assert (
+        Decimal(api_for(cast.ae).get(f"/opportunities/{deal.pk}").json()["one_time_amount"])
+        == 12000
+    )
 
 
 def test_marketing_cannot_filter_or_sort_by_amounts(cast, api_for, deal):
@@ -102,9 +136,14 @@ def test_marketing_cannot_filter_or_sort_by_amounts(cast, api_for, deal):
 def test_marketing_cannot_write_amounts(cast, api_for, deal, acme):
     marketer = api_for(cast.marketer)
     assert_error_shape(
-        marketer.patch(f"/opportunities/{deal.pk}", {"one_time_amount": "1", "version": 1}), 403)
+        marketer.patch(f"/opportunities/{deal.pk}", {"one_time_amount": "1", "version": 1}), 403
+    )
     assert_error_shape(
-        marketer.post("/opportunities", {"name": "X", "organisation": acme.pk, "one_time_amount": "1"}), 403)
+        marketer.post(
+            "/opportunities", {"name": "X", "organisation": acme.pk, "one_time_amount": "1"}
+        ),
+        403,
+    )
     deal.refresh_from_db()
     assert deal.one_time_amount == Decimal("12000")
 
@@ -124,10 +163,15 @@ def test_deals_of_another_team_are_invisible(cast, api_for, deal, team_private):
 
 def test_pages_by_close_date(cast, api_for, acme):
     for i in range(9):
-        opportunity_create(actor=cast.ae, channel="ui", data={
-            "name": f"Deal {i}", "organisation": acme.pk,
-            "expected_close_date": f"2026-0{1 + i % 4}-15" if i % 3 else "",
-        })
+        opportunity_create(
+            actor=cast.ae,
+            channel="ui",
+            data={
+                "name": f"Deal {i}",
+                "organisation": acme.pk,
+                "expected_close_date": f"2026-0{1 + i % 4}-15" if i % 3 else "",
+            },
+        )
     client = api_for(cast.ae)
     seen, cursor = [], None
     while True:
@@ -138,4 +182,6 @@ def test_pages_by_close_date(cast, api_for, acme):
         if not cursor:
             break
     assert len(seen) == len(set(seen)) == 9
-    assert seen == [o["id"] for o in client.get("/opportunities", sort="close", limit=50).json()["items"]]
+    assert seen == [
+        o["id"] for o in client.get("/opportunities", sort="close", limit=50).json()["items"]
+    ]

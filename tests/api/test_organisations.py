@@ -26,7 +26,9 @@ ACME = {
 
 def test_create_normalises_and_answers_every_field(cast, api_for):
     CompetitorProduct.objects.create(name="Salesforce")
-    response = api_for(cast.ae).post("/organisations", {**ACME, "installed_products": ["salesforce"]})
+    response = api_for(cast.ae).post(
+        "/organisations", {**ACME, "installed_products": ["salesforce"]}
+    )
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["legal_name"] == "Acme Sas"
@@ -67,7 +69,9 @@ def test_a_missing_record_is_a_404_in_the_error_shape(cast, api_for):
 
 
 def test_an_invalid_siren_is_a_422_naming_siren(cast, api_for):
-    body = assert_error_shape(api_for(cast.ae).post("/organisations", {**ACME, "siren": "123"}), 422)
+    body = assert_error_shape(
+        api_for(cast.ae).post("/organisations", {**ACME, "siren": "123"}), 422
+    )
     assert fields_of(body) == {"siren"}
     assert Organisation.objects.count() == 0
 
@@ -79,20 +83,25 @@ def test_every_bad_field_is_named_at_once(cast, api_for):
 
 
 def test_a_10000_character_name_is_a_422(cast, api_for):
-    body = assert_error_shape(api_for(cast.ae).post("/organisations", {"legal_name": "A" * 10_000}), 422)
+    body = assert_error_shape(
+        api_for(cast.ae).post("/organisations", {"legal_name": "A" * 10_000}), 422
+    )
     assert fields_of(body) == {"legal_name"}
     assert "too long" in body["errors"][0]["message"]
 
 
 def test_an_unknown_field_is_a_422(cast, api_for):
-    body = assert_error_shape(api_for(cast.ae).post("/organisations", {**ACME, "colour": "red"}), 422)
+    body = assert_error_shape(
+        api_for(cast.ae).post("/organisations", {**ACME, "colour": "red"}), 422
+    )
     assert fields_of(body) == {"colour"}
     assert Organisation.objects.count() == 0
 
 
 def test_a_wrong_type_is_a_422(cast, api_for):
     body = assert_error_shape(
-        api_for(cast.ae).post("/organisations", {**ACME, "legal_name": ["Acme"], "owner": "me"}), 422
+        api_for(cast.ae).post("/organisations", {**ACME, "legal_name": ["Acme"], "owner": "me"}),
+        422,
     )
     assert fields_of(body) == {"legal_name", "owner"}
 
@@ -109,7 +118,9 @@ def test_malformed_json_is_a_400_in_the_error_shape(cast, api_for):
 
 
 def test_an_unknown_owner_is_a_422_naming_owner(cast, api_for):
-    body = assert_error_shape(api_for(cast.ae).post("/organisations", {**ACME, "owner": 99999}), 422)
+    body = assert_error_shape(
+        api_for(cast.ae).post("/organisations", {**ACME, "owner": 99999}), 422
+    )
     assert fields_of(body) == {"owner"}
 
 
@@ -120,19 +131,31 @@ def test_patch_changes_only_what_is_sent(cast, api_for):
     )
     assert response.status_code == 200, response.content
     body = response.json()
-    assert (body["city"], body["tier"], body["siren"], body["version"]) == ("Lyon", "gold", "732829320", 2)
+    assert (body["city"], body["tier"], body["siren"], body["version"]) == (
+        "Lyon",
+        "gold",
+        "732829320",
+        2,
+    )
 
 
 def test_patch_needs_the_version(cast, api_for):
     organisation = organisation_create(actor=cast.ae, channel="ui", data=ACME)
-    body = assert_error_shape(api_for(cast.ae).patch(f"/organisations/{organisation.pk}", {"city": "Lyon"}), 422)
+    body = assert_error_shape(
+        api_for(cast.ae).patch(f"/organisations/{organisation.pk}", {"city": "Lyon"}), 422
+    )
     assert fields_of(body) == {"version"}
 
 
 def test_a_stale_version_is_a_409_and_changes_nothing(cast, api_for):
     organisation = organisation_create(actor=cast.ae, channel="ui", data=ACME)
     client = api_for(cast.ae)
-    assert client.patch(f"/organisations/{organisation.pk}", {"city": "Lyon", "version": 1}).status_code == 200
+    assert (
+        client.patch(
+            f"/organisations/{organisation.pk}", {"city": "Lyon", "version": 1}
+        ).status_code
+        == 200
+    )
     body = assert_error_shape(
         client.patch(f"/organisations/{organisation.pk}", {"city": "Nantes", "version": 1}), 409
     )
@@ -158,9 +181,15 @@ def test_list_filters_like_the_list_page(cast, api_for):
     organisation_create(actor=cast.ae, channel="ui", data=ACME)
     organisation_create(actor=cast.ae, channel="ui", data={"legal_name": "Small", "headcount": "5"})
     client = api_for(cast.ae)
-    assert [o["legal_name"] for o in client.get("/organisations", size_class="eti").json()["items"]] == ["Acme Sas"]
-    assert [o["legal_name"] for o in client.get("/organisations", headcount_max="10").json()["items"]] == ["Small"]
-    assert [o["legal_name"] for o in client.get("/organisations", name="sma").json()["items"]] == ["Small"]
+    assert [
+        o["legal_name"] for o in client.get("/organisations", size_class="eti").json()["items"]
+    ] == ["Acme Sas"]
+    assert [
+        o["legal_name"] for o in client.get("/organisations", headcount_max="10").json()["items"]
+    ] == ["Small"]
+    assert [o["legal_name"] for o in client.get("/organisations", name="sma").json()["items"]] == [
+        "Small"
+    ]
     body = client.get("/organisations", region="FR-IDF", count="true").json()
     assert body["count"] == 1
 
@@ -173,11 +202,15 @@ def test_a_bad_filter_value_is_a_422(cast, api_for):
 @pytest.mark.parametrize("sort", ["name", "-name", "headcount", "-headcount", "created", "-city"])
 def test_cursor_pagination_walks_every_row_exactly_once(cast, api_for, sort):
     for i in range(23):
-        organisation_create(actor=cast.ae, channel="ui", data={
-            "legal_name": f"Org {i % 7}",  # ties on the sort key are broken by id
-            "headcount": str(i * 10) if i % 3 else "",  # and some sort keys are empty
-            "city": "Paris" if i % 2 else "",
-        })
+        organisation_create(
+            actor=cast.ae,
+            channel="ui",
+            data={
+                "legal_name": f"Org {i % 7}",  # ties on the sort key are broken by id
+                "headcount": str(i * 10) if i % 3 else "",  # and some sort keys are empty
+                "city": "Paris" if i % 2 else "",
+            },
+        )
     client = api_for(cast.ae)
     seen: list[int] = []
     cursor = None
@@ -221,7 +254,9 @@ def test_a_team_private_record_is_invisible_to_another_team(cast, api_for, team_
     assert body["items"] == [] and body["count"] == 0
     assert outsider.get("/organisations", siren="732829320", count="true").json()["count"] == 0
     assert_error_shape(outsider.get(f"/organisations/{organisation.pk}"), 404)
-    assert_error_shape(outsider.patch(f"/organisations/{organisation.pk}", {"city": "X", "version": 1}), 404)
+    assert_error_shape(
+        outsider.patch(f"/organisations/{organisation.pk}", {"city": "X", "version": 1}), 404
+    )
     assert_error_shape(outsider.delete(f"/organisations/{organisation.pk}"), 404)
     teammate = api_for(cast.ae2)
     assert teammate.get("/organisations", count="true").json()["count"] == 1
@@ -230,8 +265,11 @@ def test_a_team_private_record_is_invisible_to_another_team(cast, api_for, team_
 def test_list_does_not_query_per_row(cast, api_for, django_assert_max_num_queries):
     CompetitorProduct.objects.create(name="Hubspot")
     for i in range(30):
-        organisation_create(actor=cast.ae, channel="ui",
-                            data={"legal_name": f"Org {i}", "installed_products": ["Hubspot"]})
+        organisation_create(
+            actor=cast.ae,
+            channel="ui",
+            data={"legal_name": f"Org {i}", "installed_products": ["Hubspot"]},
+        )
     client = api_for(cast.ae)
     with django_assert_max_num_queries(8):
         body = client.get("/organisations", limit=30).json()

@@ -8,7 +8,6 @@ import re
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from cible.people.models import Organisation
 from tests import factories
 from tests.browser.conftest import DEFAULT_TIMEOUT_MS
 from tests.browser.helpers import login
@@ -25,7 +24,9 @@ def test_second_save_is_refused_and_first_change_kept(
     )
     edit_url = f"/organisations/{organisation.pk}/edit/"
 
-    other_context = browser.new_context(locale="en-GB", timezone_id="Europe/Paris", base_url=live_server.url)
+    other_context = browser.new_context(
+        locale="en-GB", timezone_id="Europe/Paris", base_url=live_server.url
+    )
     other_context.set_default_timeout(DEFAULT_TIMEOUT_MS)
     try:
         other = other_context.new_page()
@@ -46,7 +47,9 @@ def test_second_save_is_refused_and_first_change_kept(
 
         # Basile, still on the version he opened, saves another change.
         other.fill("[name=city]", "Pessac")
-        with other.expect_response(lambda r: r.request.method == "POST") as posted:
+        with other.expect_response(
+            lambda r: r.request.method == "POST" and r.url.endswith(edit_url)
+        ) as posted:
             other.click("#save")
         assert posted.value.status == 409
         conflict = other.locator("#conflict-message")

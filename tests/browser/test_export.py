@@ -22,9 +22,13 @@ FORMULA = '=HYPERLINK("http://evil.example/x","Cliquez ici")'
 def test_export_these_respects_team_and_defuses_formulas(
     page: Page, live_server, cast, team_private
 ) -> None:
-    factories.organisation(cast.ae, legal_name="Cabinet Rousseau", postal_code="75008", city="Paris")
+    factories.organisation(
+        cast.ae, legal_name="Cabinet Rousseau", postal_code="75008", city="Paris"
+    )
     factories.organisation(cast.ae, legal_name=FORMULA, postal_code="75002", city="Paris")
-    factories.organisation(cast.ae, legal_name="Brasserie Fontaine", postal_code="69002", city="Lyon")
+    factories.organisation(
+        cast.ae, legal_name="Brasserie Fontaine", postal_code="69002", city="Lyon"
+    )
     factories.organisation(
         cast.outsider, legal_name="Conseil Girard", postal_code="92100", city="Boulogne-Billancourt"
     )

@@ -13,7 +13,18 @@ from tests.cast import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CITIES = ["Angers", "Brest", "Caen", "Dijon", "Foix", "Grenoble", "Lille", "Metz", "Nancy", "Vannes"]
+CITIES = [
+    "Angers",
+    "Brest",
+    "Caen",
+    "Dijon",
+    "Foix",
+    "Grenoble",
+    "Lille",
+    "Metz",
+    "Nancy",
+    "Vannes",
+]
 NAME, CITY = 0, 2  # columns of the organisation table
 
 

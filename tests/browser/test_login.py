@@ -15,9 +15,15 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_login_shows_name_and_counts_then_logout(page: Page, live_server, cast) -> None:
-    factories.organisation(cast.ae, legal_name="Boulangerie Martin", postal_code="75011", city="Paris")
-    factories.organisation(cast.ae, legal_name="Transports Lefebvre", postal_code="69003", city="Lyon")
-    factories.organisation(cast.ae2, legal_name="Menuiserie Garnier", postal_code="44000", city="Nantes")
+    factories.organisation(
+        cast.ae, legal_name="Boulangerie Martin", postal_code="75011", city="Paris"
+    )
+    factories.organisation(
+        cast.ae, legal_name="Transports Lefebvre", postal_code="69003", city="Lyon"
+    )
+    factories.organisation(
+        cast.ae2, legal_name="Menuiserie Garnier", postal_code="44000", city="Nantes"
+    )
     factories.contact(cast.ae, first_name="Jeanne", last_name="Dupont")
 
     login(page, live_server, "alice", PASSWORD)
@@ -49,5 +55,5 @@ def test_wrong_password_shows_the_error(page: Page, live_server, cast) -> None:
     expect(page).to_have_url(re.compile(r"/login/$"))
     error = page.locator(".alert-danger")
     expect(error).to_be_visible()
-    expect(error).to_contain_text(re.compile(r"did not match|ne correspondent pas"))
+    expect(error).to_contain_text(re.compile(r"did not match|incorrect"))
     expect(page.locator("#user-menu")).to_have_count(0)

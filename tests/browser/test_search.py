@@ -17,8 +17,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_search_by_phone_opens_the_contact(page: Page, live_server, cast) -> None:
     organisation = factories.organisation(cast.ae, legal_name="Fromagerie Lambert", city="Annecy")
     contact = factories.contact(
-        cast.ae, first_name="Jeanne", last_name="Dupont", job_title="Directrice achats",
-        phone="01 23 45 67 89", organisation=organisation.pk,
+        cast.ae,
+        first_name="Jeanne",
+        last_name="Dupont",
+        job_title="Directrice achats",
+        phone="01 23 45 67 89",
+        organisation=organisation.pk,
     )
     factories.contact(cast.ae, first_name="Paul", last_name="Dupont", phone="01 98 76 54 32")
     assert contact.phone == "+33123456789"

@@ -312,9 +312,15 @@ def run_bulk(items: Sequence[Mapping[str, Any]], *, match: str, spec: BulkSpec) 
     is created. Every item is tried, so the answer lists all the problems at once.
     """
     if len(items) > BULK_MAX_ITEMS:
-        raise ValidationFailed(errors=[FieldError("items", _(
-            "at most %(max)s records per call (got %(count)s); split the batch"
-        ) % {"max": BULK_MAX_ITEMS, "count": len(items)})])
+        raise ValidationFailed(
+            errors=[
+                FieldError(
+                    "items",
+                    _("at most %(max)s records per call (got %(count)s); split the batch")
+                    % {"max": BULK_MAX_ITEMS, "count": len(items)},
+                )
+            ]
+        )
     results: list[dict[str, Any]] = []
     failures: list[tuple[int, list[FieldError]]] = []
     with transaction.atomic():
@@ -327,9 +333,15 @@ def run_bulk(items: Sequence[Mapping[str, Any]], *, match: str, spec: BulkSpec) 
                     if record_id is not None:
                         record = spec.find("id", record_id)
                         if record is None:
-                            raise ValidationFailed(errors=[FieldError("id", _(
-                                "no %(what)s with id %(id)s"
-                            ) % {"what": spec.verbose_name, "id": record_id})])
+                            raise ValidationFailed(
+                                errors=[
+                                    FieldError(
+                                        "id",
+                                        _("no %(what)s with id %(id)s")
+                                        % {"what": spec.verbose_name, "id": record_id},
+                                    )
+                                ]
+                            )
                     elif match != "id" and data.get(match) not in (None, ""):
                         record = spec.find(match, data[match])
                     else:

@@ -71,7 +71,9 @@ def _omitted_defaults(
     return fields, tuple(values)
 
 
-def _sqlite_adapter(connection: Any, fields: list[models.Field[Any, Any]]) -> Callable[[tuple], tuple] | None:
+def _sqlite_adapter(
+    connection: Any, fields: list[models.Field[Any, Any]]
+) -> Callable[[tuple], tuple] | None:
     """SQLite stores datetimes as naive UTC text: adapt aware datetimes as Django does.
 
     Other types (Decimal, date, bool, None) are adapted by the adapters Django registers with
@@ -143,7 +145,9 @@ def bulk_insert(
         if connection.vendor == "postgresql":
             total = _copy_postgresql(connection, table, column_sql, source, batch, progress)
         else:
-            adapter = _sqlite_adapter(connection, all_fields) if connection.vendor == "sqlite" else None
+            adapter = (
+                _sqlite_adapter(connection, all_fields) if connection.vendor == "sqlite" else None
+            )
             if adapter is not None:
                 source = map(adapter, source)
             placeholders = ", ".join(["%s"] * len(all_fields))

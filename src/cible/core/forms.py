@@ -41,6 +41,31 @@ class LookupWidget(forms.TextInput):
         return context
 
 
+class StyledForm(forms.Form):
+    """A form whose widgets carry Bootstrap's classes, and the invalid state after a failed save."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxSelectMultiple):
+                continue
+            if isinstance(widget, forms.CheckboxInput):
+                css = "form-check-input"
+            elif isinstance(widget, forms.Select):
+                css = "form-select"
+            else:
+                css = "form-control"
+            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+
+    def add_error(self, field: str | None, error: Any) -> None:
+        super().add_error(field, error)
+        if field and field in self.fields:
+            widget = self.fields[field].widget
+            widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
+            widget.attrs["aria-invalid"] = "true"
+
+
 def _field_for(model_field: models.Field, *, required: bool) -> forms.Field:  # type: ignore[type-arg]
     label = (
         model_field.verbose_name.capitalize()
@@ -78,7 +103,7 @@ def record_form(
     choices: dict[str, ChoicesFactory] | None = None,
     lookups: dict[str, tuple[str, type[models.Model]]] | None = None,
     multiple: dict[str, ChoicesFactory] | None = None,
-    validate_url: str = "",
+    validate_url: Any = None,
     validated: Sequence[str] = (),
 ) -> type[forms.Form]:
     """A form class with one lenient field per model field, plus a hidden `version`.
@@ -110,24 +135,26 @@ def record_form(
             )
         else:
             attributes[name] = _field_for(model_field, required=name in required)  # type: ignore[arg-type]
-        if name in validated and validate_url:
-            attributes[name].widget.attrs.update({
-                "hx-post": validate_url,
-                "hx-trigger": "change",
-                "hx-target": f"#feedback-{name}",
-                "hx-vals": f'{{"field": "{name}"}}',
-                "hx-swap": "innerHTML",
-            })
+        if name in validated and validate_url is not None:
+            attributes[name].widget.attrs.update(
+                {
+                    "hx-post": validate_url,
+                    "hx-trigger": "change",
+                    "hx-target": f"#feedback-{name}",
+                    "hx-vals": f'{{"field": "{name}"}}',
+                    "hx-swap": "innerHTML",
+                }
+            )
 
     def __init__(self: forms.Form, *args: Any, **kwargs: Any) -> None:
-        forms.Form.__init__(self, *args, **kwargs)
+        StyledForm.__init__(self, *args, **kwargs)
         for name, (kind, factory) in dynamic.items():
             options = [(str(k), v) for k, v in factory()]
             field = self.fields[name]
             field.choices = options if kind == "multiple" else [("", "—"), *options]  # type: ignore[attr-defined]
 
     attributes["__init__"] = __init__
-    return type(f"{model.__name__}Form", (forms.Form,), attributes)
+    return type(f"{model.__name__}Form", (StyledForm,), attributes)
 
 
 def show_errors(form: forms.Form, error: CibleError) -> None:

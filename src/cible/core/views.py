@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from cible.core import access, search, services
 from cible.core.audit import Channel
 from cible.core.errors import CibleError
-from cible.core.forms import show_errors
+from cible.core.forms import StyledForm, show_errors
 from cible.core.models import AccessPolicy, ApiToken, Visibility
 
 
@@ -31,7 +31,7 @@ def search_view(request: HttpRequest) -> HttpResponse:
     return render(request, template, {"results": results, "q": text})
 
 
-class TokenForm(forms.Form):
+class TokenForm(StyledForm):
     name = forms.CharField(label=gettext_lazy("Name"), max_length=100)
     days_valid = forms.IntegerField(
         label=gettext_lazy("Valid for (days)"), required=False, min_value=1, max_value=3650
@@ -68,7 +68,7 @@ def token_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
     return HttpResponseRedirect(reverse("tokens"))
 
 
-class PolicyForm(forms.Form):
+class PolicyForm(StyledForm):
     account_visibility = forms.ChoiceField(
         label=gettext_lazy("Organisations and contacts"), choices=Visibility.choices
     )

@@ -25,11 +25,13 @@ from django.utils import timezone
 # Modules that contribute steps; a later issue adds its own module to this list.
 STEP_MODULES = ("cible.demo.people", "cible.demo.pipeline")
 
-DEMO_PASSWORD = "demo-cible-2026"
+DEMO_PASSWORD = "demo-cible-2026"  # noqa: S105 - public by design, listed by `demo_logins`
 # make_password(DEMO_PASSWORD, salt="cibledemo2026"), computed once: hashing costs ~0.4 s per call
 # (PBKDF2, a million rounds) and the password is public anyway. Django re-hashes it at the first
 # login if its hasher settings have moved on since.
-DEMO_PASSWORD_HASH = "pbkdf2_sha256$1000000$cibledemo2026$0rluwThCyIYNrM36Y991/8Y/YeMk853SekWZc5hREG0="
+DEMO_PASSWORD_HASH = (
+    "pbkdf2_sha256$1000000$cibledemo2026$0rluwThCyIYNrM36Y991/8Y/YeMk853SekWZc5hREG0="  # noqa: S105
+)
 
 
 @dataclass(frozen=True)
@@ -128,17 +130,24 @@ def database_is_empty() -> bool:
     )
 
 
-def generate(size: str = "small", seed: int = 42, progress: Progress | None = None) -> DemoContext:
+def generate(
+    size: str = "small",
+    seed: int = 42,
+    progress: Progress | None = None,
+    today: dt.date | None = None,
+) -> DemoContext:
     """Generate the demo dataset of `size` into the configured database."""
     if size not in SIZES:
         raise ValueError(f"unknown size {size!r}: one of {', '.join(SIZES)}")
-    now = timezone.now().replace(microsecond=0)
+    # Dates count back from the start of the (UTC) day, so that two runs on the same day give
+    # the same rows to the second; `today` pins them for good.
+    today = today or timezone.now().astimezone(dt.UTC).date()
     ctx = DemoContext(
         seed=seed,
         size=SIZES[size],
         rng=random.Random(seed),
-        today=timezone.localdate(now),
-        now=now,
+        today=today,
+        now=dt.datetime.combine(today, dt.time(0), tzinfo=dt.UTC),
         progress=progress or (lambda message: None),
     )
     started = time.perf_counter()

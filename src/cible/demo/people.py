@@ -16,7 +16,7 @@ import datetime as dt
 import importlib
 import math
 from bisect import bisect
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 from functools import cache
 from itertools import accumulate
@@ -72,7 +72,9 @@ def join_keys(*parts: str) -> str:
 
 @cache
 def slug(text: str) -> str:
-    return "-".join("".join(c for c in word if c.isascii() and c.isalnum()) for word in key(text).split())
+    return "-".join(
+        "".join(c for c in word if c.isascii() and c.isalnum()) for word in key(text).split()
+    )
 
 
 @cache
@@ -154,12 +156,16 @@ class Pools:
     def _draw_streets(self, locale: str) -> list[str]:
         if locale == "en_GB":  # Faker's en_GB street suffixes are American ("Trafficway")
             suffixes = ("Road", "Street", "Lane", "Avenue", "Close", "Place", "Square", "Row")
-            return [f"{last} {suffix}" for last in self.of("en_GB")["last"][:150] for suffix in suffixes]
+            return [
+                f"{last} {suffix}" for last in self.of("en_GB")["last"][:150] for suffix in suffixes
+            ]
         from faker import Generator
 
         generator = Generator()
         generator.add_provider(importlib.import_module(f"faker.providers.person.{locale}").Provider)
-        generator.add_provider(importlib.import_module(f"faker.providers.address.{locale}").Provider)
+        generator.add_provider(
+            importlib.import_module(f"faker.providers.address.{locale}").Provider
+        )
         generator.seed_instance(f"{self.seed}:{locale}")
         draws = 3_000 if locale == "fr_FR" else 300
         # dict.fromkeys keeps the draw order (a set would not be deterministic across runs).
@@ -272,8 +278,13 @@ def create_users(ctx: DemoContext) -> None:
         user = existing.get(username)
         if user is None:
             user = user_create(
-                username=username, password=None, role=role, first_name=first,  # type: ignore[arg-type]
-                last_name=last, email=f"{username}@{DEMO_EMAIL_DOMAIN}", language=language,
+                username=username,
+                password=None,
+                role=role,
+                first_name=first,  # type: ignore[arg-type]
+                last_name=last,
+                email=f"{username}@{DEMO_EMAIL_DOMAIN}",
+                language=language,
                 sees_deal_amounts=username == "marketing2",
             )
             created.append(user.pk)
@@ -296,17 +307,66 @@ def create_users(ctx: DemoContext) -> None:
 # --- step: organisations and contacts --------------------------------------------------------
 
 ORGANISATION_COLUMNS = [
-    "id", "created_at", "updated_at", "legal_name", "trade_name", "name_key", "siren", "siret",
-    "vat_number", "website", "domain", "phone", "street", "postal_code", "city", "region",
-    "country", "naf_code", "naf_division", "naf_section", "headcount", "headcount_band",
-    "size_class", "annual_revenue", "currency", "sales_team_size", "status", "tier", "source",
-    "last_verified_at", "owner_id", "parent_id",
+    "id",
+    "created_at",
+    "updated_at",
+    "legal_name",
+    "trade_name",
+    "name_key",
+    "siren",
+    "siret",
+    "vat_number",
+    "website",
+    "domain",
+    "phone",
+    "street",
+    "postal_code",
+    "city",
+    "region",
+    "country",
+    "naf_code",
+    "naf_division",
+    "naf_section",
+    "headcount",
+    "headcount_band",
+    "size_class",
+    "annual_revenue",
+    "currency",
+    "sales_team_size",
+    "status",
+    "tier",
+    "source",
+    "last_verified_at",
+    "owner_id",
+    "parent_id",
 ]
 CONTACT_COLUMNS = [
-    "id", "created_at", "updated_at", "first_name", "last_name", "name_key", "email", "email_key",
-    "phone", "mobile", "job_title", "function", "seniority", "organisation_id", "reports_to_id",
-    "language", "linkedin_url", "email_consent", "email_opt_out", "phone_opt_out", "opted_out_at",
-    "owner_id", "lifecycle_stage", "source", "has_left", "last_verified_at",
+    "id",
+    "created_at",
+    "updated_at",
+    "first_name",
+    "last_name",
+    "name_key",
+    "email",
+    "email_key",
+    "phone",
+    "mobile",
+    "job_title",
+    "function",
+    "seniority",
+    "organisation_id",
+    "reports_to_id",
+    "language",
+    "linkedin_url",
+    "email_consent",
+    "email_opt_out",
+    "phone_opt_out",
+    "opted_out_at",
+    "owner_id",
+    "lifecycle_stage",
+    "source",
+    "has_left",
+    "last_verified_at",
 ]
 PRODUCT_LINK_COLUMNS = ["organisation_id", "competitorproduct_id"]
 ProductLink = Organisation.installed_products.through
@@ -360,8 +420,9 @@ class OrganisationFactory:
 
     # -- names -----------------------------------------------------------------------------
 
-    def _core_name(self, rng: Random, city: ref.City, sector: ref.Sector, size: str,
-                   lasts: list[str]) -> tuple[tuple[str, ...], str]:
+    def _core_name(
+        self, rng: Random, city: ref.City, sector: ref.Sector, size: str, lasts: list[str]
+    ) -> tuple[tuple[str, ...], str]:
         """(parts of the name, family name or "") of an organisation, without its legal form."""
         french = city.language == "fr"
         word = rng.choice(sector.words_fr if french else sector.words_en)
@@ -392,7 +453,9 @@ class OrganisationFactory:
 
     # -- rows --------------------------------------------------------------------------------
 
-    def chunk(self, first_index: int, first_id: int, count: int) -> tuple[list[tuple], list[tuple], list[tuple]]:
+    def chunk(
+        self, first_index: int, first_id: int, count: int
+    ) -> tuple[list[tuple], list[tuple], list[tuple]]:
         """Rows of `count` organisations, their installed products and their contacts."""
         rng = self.rng
         random_ = rng.random
@@ -406,7 +469,9 @@ class OrganisationFactory:
         for n in range(count):
             index = first_index + n
             org_id = first_id + n
-            planted = index % self.stride == self.stride // 2 and index // self.stride < self.planted
+            planted = (
+                index % self.stride == self.stride // 2 and index // self.stride < self.planted
+            )
             if planted:
                 group, city = "lille", self.lille
                 size = "pme" if random_() < 0.7 else "eti"
@@ -436,12 +501,16 @@ class OrganisationFactory:
             elif random_() < 0.08:
                 sales_team = None
             else:
-                sales_team = int(math.exp(rng.uniform(math.log(team_low + 1), math.log(team_high + 2)))) - 1
+                sales_team = (
+                    int(math.exp(rng.uniform(math.log(team_low + 1), math.log(team_high + 2)))) - 1
+                )
                 sales_team = min(max(sales_team, team_low), team_high)
             # name, parent, domain
             parent_id = None
             if size in ("pme", "eti") and self.families and random_() < 0.02:
-                parent_id, family = self.families[randint(max(0, len(self.families) - 200), len(self.families) - 1)]
+                parent_id, family = self.families[
+                    randint(max(0, len(self.families) - 200), len(self.families) - 1)
+                ]
                 word = rng.choice(sector.words_fr if city.language == "fr" else sector.words_en)
                 parts: tuple[str, ...] = (family, word, city.name)
             else:
@@ -481,16 +550,46 @@ class OrganisationFactory:
             if random_() < 0.35:
                 verified = max(created, now - dt.timedelta(seconds=randint(0, 400 * 86_400)))
             owner_id = None if random_() < 0.15 else self.owners[group].pick(rng)
-            status = "suspect" if random_() < 0.56 else ("prospect" if random_() < 0.97 else "partner")
+            status = (
+                "suspect" if random_() < 0.56 else ("prospect" if random_() < 0.97 else "partner")
+            )
             source = self.sources.pick(rng)
-            organisations.append((
-                org_id, created, updated, legal_name, trade_name, name_key, siren, siret, vat,
-                website, domain, landline(rng, city), street_address(rng, self.pools, city),
-                postal_code, city.name, region, country, naf_code, naf_code[:2],
-                section_of(naf_code), headcount, band, size_class, revenue,
-                ref.COUNTRY_CURRENCY.get(country, "EUR"), sales_team, status, "", source,
-                verified, owner_id, parent_id,
-            ))
+            organisations.append(
+                (
+                    org_id,
+                    created,
+                    updated,
+                    legal_name,
+                    trade_name,
+                    name_key,
+                    siren,
+                    siret,
+                    vat,
+                    website,
+                    domain,
+                    landline(rng, city),
+                    street_address(rng, self.pools, city),
+                    postal_code,
+                    city.name,
+                    region,
+                    country,
+                    naf_code,
+                    naf_code[:2],
+                    section_of(naf_code),
+                    headcount,
+                    band,
+                    size_class,
+                    revenue,
+                    ref.COUNTRY_CURRENCY.get(country, "EUR"),
+                    sales_team,
+                    status,
+                    "",
+                    source,
+                    verified,
+                    owner_id,
+                    parent_id,
+                )
+            )
             # installed products: the CRM (seed 002's axis), sometimes other tools
             crm = "Salesforce" if planted else self.crms[size].pick(rng)
             if crm is not None:
@@ -501,8 +600,17 @@ class OrganisationFactory:
             self._contacts(contacts, org_id, city, size, domain, owner_id, created, source)
         return organisations, links, contacts
 
-    def _contacts(self, rows: list[tuple], org_id: int, city: ref.City, size: str, domain: str,
-                  owner_id: int | None, org_created: dt.datetime, org_source: str) -> None:
+    def _contacts(
+        self,
+        rows: list[tuple],
+        org_id: int,
+        city: ref.City,
+        size: str,
+        domain: str,
+        owner_id: int | None,
+        org_created: dt.datetime,
+        org_source: str,
+    ) -> None:
         rng = self.contact_rng
         random_ = rng.random
         now = self.ctx.now
@@ -549,7 +657,9 @@ class OrganisationFactory:
             email_opt_out = random_() < 0.03
             if email_opt_out:
                 consent = "withdrawn"
-                opted_out_at = min(now, created + dt.timedelta(seconds=rng.randint(0, 200 * 86_400)))
+                opted_out_at = min(
+                    now, created + dt.timedelta(seconds=rng.randint(0, 200 * 86_400))
+                )
             verified = None
             if random_() < 0.3:
                 verified = max(created, now - dt.timedelta(seconds=rng.randint(0, 400 * 86_400)))
@@ -557,15 +667,36 @@ class OrganisationFactory:
             linkedin = ""
             if random_() < 0.35:
                 linkedin = f"https://www.linkedin.com/in/{first_slug}-{last_slug}-{rng.getrandbits(24):06x}"
-            rows.append((
-                first_id + position, created, created, first, last, join_keys(last, first), email,
-                email, landline(rng, city) if random_() < 0.55 else "",
-                mobile(rng, country) if random_() < 0.45 else "", job_title, title.function,
-                title.seniority, org_id, reports_to, language, linkedin, consent, email_opt_out,
-                random_() < 0.01, opted_out_at, owner_id, self.lifecycle.pick(rng),
-                org_source if random_() < 0.7 else self.sources.pick(rng), random_() < 0.02,
-                verified,
-            ))
+            rows.append(
+                (
+                    first_id + position,
+                    created,
+                    created,
+                    first,
+                    last,
+                    join_keys(last, first),
+                    email,
+                    email,
+                    landline(rng, city) if random_() < 0.55 else "",
+                    mobile(rng, country) if random_() < 0.45 else "",
+                    job_title,
+                    title.function,
+                    title.seniority,
+                    org_id,
+                    reports_to,
+                    language,
+                    linkedin,
+                    consent,
+                    email_opt_out,
+                    random_() < 0.01,
+                    opted_out_at,
+                    owner_id,
+                    self.lifecycle.pick(rng),
+                    org_source if random_() < 0.7 else self.sources.pick(rng),
+                    random_() < 0.02,
+                    verified,
+                )
+            )
 
 
 def ref_owners() -> dict[str, tuple[tuple[str, int], ...]]:
@@ -606,4 +737,6 @@ def create_organisations(ctx: DemoContext) -> None:
 
 register(Step("products", 10, create_products, "the reference list of installed products"))
 register(Step("users", 20, create_users, "teams and users in every role"))
-register(Step("organisations", 30, create_organisations, "organisations, installed products, contacts"))
+register(
+    Step("organisations", 30, create_organisations, "organisations, installed products, contacts")
+)

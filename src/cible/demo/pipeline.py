@@ -28,9 +28,22 @@ from cible.people.models import Contact, Organisation
 from cible.pipeline.models import DEFAULT_PROBABILITY, OPEN_STAGES, Opportunity
 
 OPPORTUNITY_COLUMNS = [
-    "id", "created_at", "updated_at", "name", "organisation_id", "owner_id", "type",
-    "one_time_amount", "recurring_amount", "currency", "stage", "probability",
-    "expected_close_date", "closed_on", "lost_reason", "lost_reason_detail",
+    "id",
+    "created_at",
+    "updated_at",
+    "name",
+    "organisation_id",
+    "owner_id",
+    "type",
+    "one_time_amount",
+    "recurring_amount",
+    "currency",
+    "stage",
+    "probability",
+    "expected_close_date",
+    "closed_on",
+    "lost_reason",
+    "lost_reason_detail",
 ]
 COMPETITOR_COLUMNS = ["opportunity_id", "competitorproduct_id"]
 CompetitorLink = Opportunity.competitors.through
@@ -39,7 +52,14 @@ CompetitorLink = Opportunity.competitors.through
 
 REGION_GROUP = {code: group for group, code in ref.GROUP_REGION.items()}
 BASE_WIN = 0.30
-GROUP_EFFECT = {"paca": 1.6, "paris": 1.0, "lyon": 1.15, "lille": 0.9, "other": 0.85, "europe": 0.55}
+GROUP_EFFECT = {
+    "paca": 1.6,
+    "paris": 1.0,
+    "lyon": 1.15,
+    "lille": 0.9,
+    "other": 0.85,
+    "europe": 0.55,
+}
 SIZE_EFFECT = {"tpe": 0.75, "pme": 1.2, "eti": 0.9, "ge": 0.5, "": 1.0}
 TEAM_EFFECT = {"0-3": 0.85, "4-10": 1.25, "11-20": 1.0, "21+": 0.7, "": 1.0}
 CRM_EFFECT = {
@@ -78,7 +98,9 @@ def is_doomed(group: str, crm: str | None, band: str) -> bool:
     return group == "lille" and crm == "Salesforce" and band == "11-20"
 
 
-def win_probability(*, group: str, size_class: str, band: str, crm: str | None, division: str) -> float:
+def win_probability(
+    *, group: str, size_class: str, band: str, crm: str | None, division: str
+) -> float:
     if is_doomed(group, crm, band):
         return 0.0
     p = BASE_WIN * GROUP_EFFECT[group] * SIZE_EFFECT.get(size_class, 1.0) * TEAM_EFFECT[band]
@@ -97,8 +119,16 @@ def _organisations(ctx: DemoContext) -> Iterable[tuple]:
         Organisation.objects.filter(id__gte=ids.start, id__lt=ids.stop)
         .order_by("id")
         .values_list(
-            "id", "legal_name", "trade_name", "region", "country", "size_class", "sales_team_size",
-            "naf_division", "owner_id", "created_at",
+            "id",
+            "legal_name",
+            "trade_name",
+            "region",
+            "country",
+            "size_class",
+            "sales_team_size",
+            "naf_division",
+            "owner_id",
+            "created_at",
         )
         .iterator(chunk_size=10_000)
     )
@@ -110,9 +140,12 @@ def _installed_crms(ctx: DemoContext) -> dict[int, int]:
     ids = ctx.org_ids
     return dict(
         through.objects.filter(
-            organisation_id__gte=ids.start, organisation_id__lt=ids.stop,
+            organisation_id__gte=ids.start,
+            organisation_id__lt=ids.stop,
             competitorproduct_id__in=crm_ids,
-        ).values_list("organisation_id", "competitorproduct_id").iterator(chunk_size=50_000)
+        )
+        .values_list("organisation_id", "competitorproduct_id")
+        .iterator(chunk_size=50_000)
     )
 
 
@@ -122,8 +155,9 @@ class DealFactory:
         self.rng = ctx.rng_for("pipeline")
         self.product_names = {pk: name for name, pk in ctx.products.items()}
         self.lost_reasons = Weighted(ref.LOST_REASONS)
-        self.competitor_reasons = Weighted([("competitor", 55), ("product_fit", 20), ("price", 15),
-                                            ("no_decision", 10)])
+        self.competitor_reasons = Weighted(
+            [("competitor", 55), ("product_fit", 20), ("price", 15), ("no_decision", 10)]
+        )
         users = ctx.users
         self.ae_by_group = {
             "paris": [users["ae.paris"].pk, users["ae.paris2"].pk],
@@ -139,15 +173,29 @@ class DealFactory:
         self.worked: set[int] = set()
         self.open_orgs: set[int] = set()
 
-    def deals(self, org: tuple, crm: str | None, rows: list[tuple], competitors: list[tuple]) -> None:
+    def deals(
+        self, org: tuple, crm: str | None, rows: list[tuple], competitors: list[tuple]
+    ) -> None:
         rng = self.rng
         today = self.ctx.today
-        (org_id, legal_name, trade_name, region, country, size_class, team, division, owner_id,
-         org_created) = org
+        (
+            org_id,
+            legal_name,
+            trade_name,
+            region,
+            country,
+            size_class,
+            team,
+            division,
+            owner_id,
+            org_created,
+        ) = org
         group = region_group(region, country)
         band = team_band(team)
         doomed = is_doomed(group, crm, band)
-        p_win = win_probability(group=group, size_class=size_class, band=band, crm=crm, division=division)
+        p_win = win_probability(
+            group=group, size_class=size_class, band=band, crm=crm, division=division
+        )
         display = trade_name or legal_name
         size = size_class or "pme"
         offer_key = ref.OFFER_BY_SIZE[size]
@@ -169,7 +217,11 @@ class DealFactory:
             recurring = Decimal(users * price)
             setup = Decimal(rng.randint(setup_low // 50, setup_high // 50) * 50)
             if has_won:
-                kind = "upsell" if rng.random() < 0.6 else ("cross_sell" if rng.random() < 0.6 else "renewal")
+                kind = (
+                    "upsell"
+                    if rng.random() < 0.6
+                    else ("cross_sell" if rng.random() < 0.6 else "renewal")
+                )
                 name = f"{display} — extension {users} utilisateurs"
                 recurring = (recurring / 3).quantize(Decimal("1"))
                 setup = Decimal(0)
@@ -189,7 +241,9 @@ class DealFactory:
                     has_won = True
                     self.won[org_id] = self.won.get(org_id, Decimal(0)) + recurring
                 else:
-                    reasons = self.competitor_reasons if crm and rng.random() < 0.6 else self.lost_reasons
+                    reasons = (
+                        self.competitor_reasons if crm and rng.random() < 0.6 else self.lost_reasons
+                    )
                     lost_reason = reasons.pick(rng)
                     if rng.random() < 0.3:
                         detail = ref.LOST_DETAILS[lost_reason]
@@ -207,10 +261,26 @@ class DealFactory:
                 updated = max(created, dt.datetime.combine(closed_on, dt.time(17), tzinfo=dt.UTC))
             opp_id = self.next_id
             self.next_id += 1
-            rows.append((
-                opp_id, created, updated, name[:255], org_id, owner, kind, setup, recurring, "EUR",
-                stage, DEFAULT_PROBABILITY[stage], expected, closed_on, lost_reason, detail,
-            ))
+            rows.append(
+                (
+                    opp_id,
+                    created,
+                    updated,
+                    name[:255],
+                    org_id,
+                    owner,
+                    kind,
+                    setup,
+                    recurring,
+                    "EUR",
+                    stage,
+                    DEFAULT_PROBABILITY[stage],
+                    expected,
+                    closed_on,
+                    lost_reason,
+                    detail,
+                )
+            )
             if crm and rng.random() < 0.7:
                 competitors.append((opp_id, self.ctx.products[crm]))
         self.worked.add(org_id)
@@ -225,7 +295,9 @@ def _propensity(group: str, doomed: bool, owned: bool) -> float:
 
 def create_opportunities(ctx: DemoContext) -> None:
     factory = DealFactory(ctx)
-    factory.next_id = (Opportunity.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1
+    factory.next_id = (
+        Opportunity.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    ) + 1
     first_id = factory.next_id
     crms = {org: factory.product_names[product] for org, product in _installed_crms(ctx).items()}
     share = ctx.size.opportunity_share / 0.85  # the mean propensity is about 0.85

@@ -51,7 +51,13 @@ CITIES: tuple[City, ...] = (
     _fr("paca", "Avignon", "84000", "+33490", 6),
     _fr("paca", "Cannes", "06400", "+33493", 6),
     # Paris and Île-de-France (FR-IDF)
-    _fr("paris", "Paris", _PARIS_CODES + " 75008 75008 75009 75002 75017", "+33140 +33142 +33144 +33153 +33156", 60),
+    _fr(
+        "paris",
+        "Paris",
+        _PARIS_CODES + " 75008 75008 75009 75002 75017",
+        "+33140 +33142 +33144 +33153 +33156",
+        60,
+    ),
     _fr("paris", "Boulogne-Billancourt", "92100", "+33146 +33141", 8),
     _fr("paris", "Issy-les-Moulineaux", "92130", "+33141 +33146", 5),
     _fr("paris", "Courbevoie", "92400", "+33147 +33149", 6),
@@ -66,7 +72,13 @@ CITIES: tuple[City, ...] = (
     _fr("paris", "Guyancourt", "78280", "+33130 +33139", 2),
     _fr("paris", "Rueil-Malmaison", "92500", "+33147 +33141", 2),
     # Lyon (FR-ARA)
-    _fr("lyon", "Lyon", " ".join(f"6900{n}" for n in range(1, 10)) + " 69003 69002 69007", "+33472 +33478 +33437", 60),
+    _fr(
+        "lyon",
+        "Lyon",
+        " ".join(f"6900{n}" for n in range(1, 10)) + " 69003 69002 69007",
+        "+33472 +33478 +33437",
+        60,
+    ),
     _fr("lyon", "Villeurbanne", "69100", "+33472 +33478", 12),
     _fr("lyon", "Vénissieux", "69200", "+33472 +33478", 4),
     _fr("lyon", "Écully", "69130", "+33472 +33478", 4),
@@ -124,7 +136,15 @@ CITIES: tuple[City, ...] = (
     City("europe", "Barcelona", ("08001", "08018"), "ES", ("+3493",), 5, "es"),
     City("europe", "Milano", ("20121", "20124"), "IT", ("+3902",), 7, "it"),
     City("europe", "Roma", ("00184", "00187"), "IT", ("+3906",), 5, "it"),
-    City("europe", "London", ("EC1A 1BB", "EC2A 4NE", "SW1A 2AA", "W1D 3QF"), "GB", ("+44207", "+44203"), 11, "en"),
+    City(
+        "europe",
+        "London",
+        ("EC1A 1BB", "EC2A 4NE", "SW1A 2AA", "W1D 3QF"),
+        "GB",
+        ("+44207", "+44203"),
+        11,
+        "en",
+    ),
     City("europe", "Manchester", ("M1 1AE", "M2 3WQ"), "GB", ("+44161",), 4, "en"),
     City("europe", "Amsterdam", ("1012 AB", "1017 CT"), "NL", ("+3120",), 5, "nl"),
     City("europe", "Rotterdam", ("3011 AD",), "NL", ("+3110",), 2, "nl"),
@@ -138,7 +158,10 @@ CITIES: tuple[City, ...] = (
 LANDLINE_DIGITS = {"FR": 6, "DE": 8, "BE": 6, "ES": 7, "IT": 8, "GB": 7, "NL": 7, "CH": 7}
 # Mobile prefixes and the number of digits that follow them.
 MOBILE = {
-    "FR": (("+3361", "+3362", "+3364", "+3365", "+3366", "+3367", "+3368", "+3376", "+3377", "+3378"), 7),
+    "FR": (
+        ("+3361", "+3362", "+3364", "+3365", "+3366", "+3367", "+3368", "+3376", "+3377", "+3378"),
+        7,
+    ),
     "DE": (("+49151", "+49160", "+49170", "+49176"), 8),
     "BE": (("+32470", "+32475", "+32485", "+32495"), 6),
     "ES": (("+346",), 8),
@@ -202,11 +225,26 @@ def _sector(code: str, weight: int, fr: str, en: str) -> Sector:
 
 
 SECTORS: tuple[Sector, ...] = (
-    _sector("62.01Z", 8, "Informatique|Digital|Logiciels|Systèmes|Numérique|Tech", "Software|Digital|Systems|Tech"),
-    _sector("62.02A", 8, "Conseil IT|Systèmes|Data|Cloud|Informatique", "IT Consulting|Data|Cloud|Systems"),
+    _sector(
+        "62.01Z",
+        8,
+        "Informatique|Digital|Logiciels|Systèmes|Numérique|Tech",
+        "Software|Digital|Systems|Tech",
+    ),
+    _sector(
+        "62.02A",
+        8,
+        "Conseil IT|Systèmes|Data|Cloud|Informatique",
+        "IT Consulting|Data|Cloud|Systems",
+    ),
     _sector("58.29C", 4, "Éditions|Logiciels|Software", "Software|Apps"),
     _sector("63.11Z", 3, "Data|Hébergement|Datacenter", "Data|Hosting"),
-    _sector("70.22Z", 8, "Conseil|Consulting|Partners|Stratégie|Management", "Consulting|Partners|Advisory"),
+    _sector(
+        "70.22Z",
+        8,
+        "Conseil|Consulting|Partners|Stratégie|Management",
+        "Consulting|Partners|Advisory",
+    ),
     _sector("73.11Z", 4, "Communication|Publicité|Média|Création", "Media|Advertising|Creative"),
     _sector("69.20Z", 4, "Expertise|Audit|Experts-Comptables", "Accountants|Audit"),
     _sector("69.10Z", 2, "Avocats|Juridique", "Law|Legal"),
@@ -239,12 +277,50 @@ SECTORS: tuple[Sector, ...] = (
 TARGET_DIVISIONS = frozenset({"62", "70", "85"})
 
 BRAND_HEADS = (
-    "Nova", "Axe", "Lumi", "Opti", "Viva", "Cap", "Oxy", "Alti", "Néo", "Ver", "Sol", "Ari",
-    "Eco", "Inno", "Kali", "Medi", "Qual", "Tera", "Vali", "Zen", "Hexa", "Syn", "Orbi", "Pixa",
+    "Nova",
+    "Axe",
+    "Lumi",
+    "Opti",
+    "Viva",
+    "Cap",
+    "Oxy",
+    "Alti",
+    "Néo",
+    "Ver",
+    "Sol",
+    "Ari",
+    "Eco",
+    "Inno",
+    "Kali",
+    "Medi",
+    "Qual",
+    "Tera",
+    "Vali",
+    "Zen",
+    "Hexa",
+    "Syn",
+    "Orbi",
+    "Pixa",
 )
 BRAND_TAILS = (
-    "tek", "lia", "gie", "ris", "sys", "via", "nova", "tis", "lab", "com", "log", "ance", "ium",
-    "sis", "ora", "ex", "ean", "ys",
+    "tek",
+    "lia",
+    "gie",
+    "ris",
+    "sys",
+    "via",
+    "nova",
+    "tis",
+    "lab",
+    "com",
+    "log",
+    "ance",
+    "ium",
+    "sis",
+    "ora",
+    "ex",
+    "ean",
+    "ys",
 )
 
 # --- sizes ----------------------------------------------------------------------------------
@@ -275,14 +351,44 @@ PRODUCTS: tuple[tuple[str, str, str], ...] = (
 CRM_NAMES = tuple(name for name, _vendor, category in PRODUCTS if category == "CRM")
 # Installed CRM by size class; None = no CRM (spreadsheets and e-mail).
 CRM_BY_SIZE: dict[str, tuple[tuple[str | None, int], ...]] = {
-    "tpe": ((None, 55), ("HubSpot", 12), ("Sellsy", 10), ("Pipedrive", 8), ("Zoho CRM", 6),
-            ("Salesforce", 5), ("SugarCRM", 2), ("Sage CRM", 2)),
-    "pme": ((None, 25), ("Salesforce", 16), ("HubSpot", 17), ("Sage CRM", 12), ("SugarCRM", 10),
-            ("Pipedrive", 6), ("Sellsy", 6), ("Zoho CRM", 4), ("Microsoft Dynamics 365", 4)),
-    "eti": ((None, 15), ("Salesforce", 32), ("Microsoft Dynamics 365", 18), ("SugarCRM", 10),
-            ("Sage CRM", 9), ("HubSpot", 12), ("Zoho CRM", 4)),
-    "ge": ((None, 8), ("Salesforce", 42), ("Microsoft Dynamics 365", 28), ("SugarCRM", 6),
-           ("Sage CRM", 4), ("HubSpot", 12)),
+    "tpe": (
+        (None, 55),
+        ("HubSpot", 12),
+        ("Sellsy", 10),
+        ("Pipedrive", 8),
+        ("Zoho CRM", 6),
+        ("Salesforce", 5),
+        ("SugarCRM", 2),
+        ("Sage CRM", 2),
+    ),
+    "pme": (
+        (None, 25),
+        ("Salesforce", 16),
+        ("HubSpot", 17),
+        ("Sage CRM", 12),
+        ("SugarCRM", 10),
+        ("Pipedrive", 6),
+        ("Sellsy", 6),
+        ("Zoho CRM", 4),
+        ("Microsoft Dynamics 365", 4),
+    ),
+    "eti": (
+        (None, 15),
+        ("Salesforce", 32),
+        ("Microsoft Dynamics 365", 18),
+        ("SugarCRM", 10),
+        ("Sage CRM", 9),
+        ("HubSpot", 12),
+        ("Zoho CRM", 4),
+    ),
+    "ge": (
+        (None, 8),
+        ("Salesforce", 42),
+        ("Microsoft Dynamics 365", 28),
+        ("SugarCRM", 6),
+        ("Sage CRM", 4),
+        ("HubSpot", 12),
+    ),
 }
 OTHER_TOOLS = (("Mailchimp", 10), ("Marketo", 3), ("Sage 100", 8), ("SAP Business One", 3))
 
@@ -304,25 +410,108 @@ def _title(m: str, f: str, en: str, function: str, seniority: str, weight: int) 
 
 
 TITLES: tuple[Title, ...] = (
-    _title("Président-directeur général", "Présidente-directrice générale", "Chief Executive Officer", "general_management", "executive", 3),
-    _title("Directeur général", "Directrice générale", "Managing Director", "general_management", "executive", 5),
+    _title(
+        "Président-directeur général",
+        "Présidente-directrice générale",
+        "Chief Executive Officer",
+        "general_management",
+        "executive",
+        3,
+    ),
+    _title(
+        "Directeur général",
+        "Directrice générale",
+        "Managing Director",
+        "general_management",
+        "executive",
+        5,
+    ),
     _title("Gérant", "Gérante", "Owner", "general_management", "executive", 3),
-    _title("Directeur commercial", "Directrice commerciale", "Sales Director", "sales", "director", 8),
+    _title(
+        "Directeur commercial", "Directrice commerciale", "Sales Director", "sales", "director", 8
+    ),
     _title("Responsable des ventes", "", "Head of Sales", "sales", "manager", 6),
     _title("Chef des ventes", "Cheffe des ventes", "Sales Manager", "sales", "manager", 5),
-    _title("Ingénieur commercial", "Ingénieure commerciale", "Account Executive", "sales", "individual", 8),
-    _title("Chargé d'affaires", "Chargée d'affaires", "Business Developer", "sales", "individual", 6),
-    _title("Directeur marketing", "Directrice marketing", "Marketing Director", "marketing", "director", 4),
-    _title("Responsable marketing digital", "", "Digital Marketing Manager", "marketing", "manager", 4),
-    _title("Chargé de communication", "Chargée de communication", "Marketing Executive", "marketing", "individual", 3),
-    _title("Directeur des systèmes d'information", "Directrice des systèmes d'information", "Chief Information Officer", "it", "executive", 4),
+    _title(
+        "Ingénieur commercial",
+        "Ingénieure commerciale",
+        "Account Executive",
+        "sales",
+        "individual",
+        8,
+    ),
+    _title(
+        "Chargé d'affaires", "Chargée d'affaires", "Business Developer", "sales", "individual", 6
+    ),
+    _title(
+        "Directeur marketing",
+        "Directrice marketing",
+        "Marketing Director",
+        "marketing",
+        "director",
+        4,
+    ),
+    _title(
+        "Responsable marketing digital", "", "Digital Marketing Manager", "marketing", "manager", 4
+    ),
+    _title(
+        "Chargé de communication",
+        "Chargée de communication",
+        "Marketing Executive",
+        "marketing",
+        "individual",
+        3,
+    ),
+    _title(
+        "Directeur des systèmes d'information",
+        "Directrice des systèmes d'information",
+        "Chief Information Officer",
+        "it",
+        "executive",
+        4,
+    ),
     _title("Responsable informatique", "", "IT Manager", "it", "manager", 5),
-    _title("Administrateur systèmes", "Administratrice systèmes", "Systems Administrator", "it", "individual", 3),
-    _title("Directeur administratif et financier", "Directrice administrative et financière", "Chief Financial Officer", "finance", "executive", 4),
-    _title("Contrôleur de gestion", "Contrôleuse de gestion", "Financial Controller", "finance", "individual", 3),
+    _title(
+        "Administrateur systèmes",
+        "Administratrice systèmes",
+        "Systems Administrator",
+        "it",
+        "individual",
+        3,
+    ),
+    _title(
+        "Directeur administratif et financier",
+        "Directrice administrative et financière",
+        "Chief Financial Officer",
+        "finance",
+        "executive",
+        4,
+    ),
+    _title(
+        "Contrôleur de gestion",
+        "Contrôleuse de gestion",
+        "Financial Controller",
+        "finance",
+        "individual",
+        3,
+    ),
     _title("Responsable des ressources humaines", "", "HR Manager", "hr", "manager", 3),
-    _title("Directeur des opérations", "Directrice des opérations", "Operations Director", "operations", "director", 3),
-    _title("Responsable service client", "", "Customer Service Manager", "customer_service", "manager", 4),
+    _title(
+        "Directeur des opérations",
+        "Directrice des opérations",
+        "Operations Director",
+        "operations",
+        "director",
+        3,
+    ),
+    _title(
+        "Responsable service client",
+        "",
+        "Customer Service Manager",
+        "customer_service",
+        "manager",
+        4,
+    ),
     _title("Responsable achats", "", "Purchasing Manager", "purchasing", "manager", 3),
     _title("Acheteur", "Acheteuse", "Buyer", "purchasing", "individual", 2),
     _title("Juriste", "", "Legal Counsel", "legal", "individual", 1),
@@ -330,8 +519,16 @@ TITLES: tuple[Title, ...] = (
 DECISION_TITLES = tuple(t for t in TITLES if t.seniority in ("executive", "director"))
 
 SOURCES = (
-    ("website", 18), ("inbound_call", 4), ("outbound", 20), ("event", 10), ("webinar", 6),
-    ("referral", 8), ("partner", 5), ("purchased_list", 14), ("social", 6), ("advertising", 4),
+    ("website", 18),
+    ("inbound_call", 4),
+    ("outbound", 20),
+    ("event", 10),
+    ("webinar", 6),
+    ("referral", 8),
+    ("partner", 5),
+    ("purchased_list", 14),
+    ("social", 6),
+    ("advertising", 4),
     ("import", 5),
 )
 LIFECYCLE = (("suspect", 45), ("prospect", 30), ("mql", 12), ("sal", 7), ("sql", 6))
@@ -347,8 +544,13 @@ OFFERS = {
 OFFER_BY_SIZE = {"tpe": "essentiel", "pme": "pro", "eti": "entreprise", "ge": "entreprise"}
 SALES_CYCLE_DAYS = {"tpe": (15, 60), "pme": (30, 120), "eti": (60, 200), "ge": (90, 300)}
 LOST_REASONS = (
-    ("price", 25), ("competitor", 20), ("no_decision", 25), ("no_budget", 10),
-    ("product_fit", 8), ("timing", 8), ("lost_contact", 4),
+    ("price", 25),
+    ("competitor", 20),
+    ("no_decision", 25),
+    ("no_budget", 10),
+    ("product_fit", 8),
+    ("timing", 8),
+    ("lost_contact", 4),
 )
 LOST_DETAILS = {
     "price": "Budget jugé trop élevé par la direction financière.",

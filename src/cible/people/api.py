@@ -45,7 +45,12 @@ from cible.people.schemas import (
 router = Router()
 
 ERRORS: dict[int, Any] = {
-    400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 413: ErrorOut, 422: ErrorOut,
+    400: ErrorOut,
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    413: ErrorOut,
+    422: ErrorOut,
 }
 WRITE_ERRORS: dict[int, Any] = {**ERRORS, 409: ErrorOut}
 BULK_ERRORS: dict[int, Any] = {**ERRORS, 422: BulkErrorOut}
@@ -60,9 +65,15 @@ def _find_by_key(
     found = list(access.visible(viewer, model.objects.all()).filter(**{lookup: key})[:5])
     if len(found) > 1:
         ids = ", ".join(str(r.pk) for r in found)
-        raise ValidationFailed(errors=[FieldError(field, _(
-            "matches several records (ids %(ids)s); send the id of the one to update"
-        ) % {"ids": ids})])
+        raise ValidationFailed(
+            errors=[
+                FieldError(
+                    field,
+                    _("matches several records (ids %(ids)s); send the id of the one to update")
+                    % {"ids": ids},
+                )
+            ]
+        )
     return found[0] if found else None
 
 
@@ -87,12 +98,18 @@ def list_organisations(request: HttpRequest, params: Query[OrganisationQuery]) -
         raise ValidationFailed(errors=[FieldError("naf_code", str(error))]) from None
     raise_query_errors(query.errors)
     qs = qs.select_related(None).prefetch_related("installed_products")
-    return paginate(qs, cursor=params.cursor, limit=params.limit, serialize=organisation_out,
-                    with_count=params.count)
+    return paginate(
+        qs,
+        cursor=params.cursor,
+        limit=params.limit,
+        serialize=organisation_out,
+        with_count=params.count,
+    )
 
 
-@router.post("/organisations", response={201: OrganisationOut, **WRITE_ERRORS},
-             tags=["organisations"])
+@router.post(
+    "/organisations", response={201: OrganisationOut, **WRITE_ERRORS}, tags=["organisations"]
+)
 def create_organisation(request: HttpRequest, payload: OrganisationIn) -> Any:
     organisation = services.organisation_create(
         actor=request.auth, channel=Channel.API, data=payload.data()
@@ -129,40 +146,47 @@ def bulk_organisations(
     spec = BulkSpec(
         find=find,
         create=lambda data: services.organisation_create(
-            actor=viewer, channel=Channel.API, data=data),
+            actor=viewer, channel=Channel.API, data=data
+        ),
         update=lambda record, data, version: services.organisation_update(
-            organisation=record, actor=viewer, channel=Channel.API, data=data,  # type: ignore[arg-type]
-            expected_version=version),
+            organisation=record,
+            actor=viewer,
+            channel=Channel.API,
+            data=data,  # type: ignore[arg-type]
+            expected_version=version,
+        ),
         verbose_name=str(Organisation._meta.verbose_name),
     )
     items = [item.model_dump(exclude_unset=True) for item in payload.items]
     return run_bulk(items, match=match, spec=spec)
 
 
-@router.get("/organisations/{pk}", response={200: OrganisationOut, **ERRORS},
-            tags=["organisations"])
+@router.get(
+    "/organisations/{pk}", response={200: OrganisationOut, **ERRORS}, tags=["organisations"]
+)
 def get_organisation(request: HttpRequest, pk: Path[Id]) -> Any:
-    return organisation_out(
-        selectors.get_visible(viewer=request.auth, model=Organisation, pk=pk)
-    )
+    return organisation_out(selectors.get_visible(viewer=request.auth, model=Organisation, pk=pk))
 
 
-@router.patch("/organisations/{pk}", response={200: OrganisationOut, **WRITE_ERRORS},
-              tags=["organisations"])
+@router.patch(
+    "/organisations/{pk}", response={200: OrganisationOut, **WRITE_ERRORS}, tags=["organisations"]
+)
 def update_organisation(request: HttpRequest, pk: Path[Id], payload: OrganisationPatch) -> Any:
     """Change the fields sent; `version` must be the one you read (409 if it moved since)."""
     organisation = selectors.get_visible(viewer=request.auth, model=Organisation, pk=pk)
     data = payload.data()
     version = data.pop("version")
     organisation = services.organisation_update(
-        organisation=organisation, actor=request.auth, channel=Channel.API, data=data,
+        organisation=organisation,
+        actor=request.auth,
+        channel=Channel.API,
+        data=data,
         expected_version=version,
     )
     return organisation_out(organisation)
 
 
-@router.delete("/organisations/{pk}", response={204: None, **WRITE_ERRORS},
-               tags=["organisations"])
+@router.delete("/organisations/{pk}", response={204: None, **WRITE_ERRORS}, tags=["organisations"])
 def delete_organisation(request: HttpRequest, pk: Path[Id]) -> Any:
     organisation = selectors.get_visible(viewer=request.auth, model=Organisation, pk=pk)
     services.organisation_delete(organisation=organisation, actor=request.auth, channel=Channel.API)
@@ -177,8 +201,13 @@ def list_contacts(request: HttpRequest, params: Query[ContactQuery]) -> Any:
     """Visible contacts matching the filters of the list page, one page at a time."""
     qs, query = selectors.contact_list(viewer=request.auth, params=request.GET)
     raise_query_errors(query.errors)
-    return paginate(qs.select_related(None), cursor=params.cursor, limit=params.limit,
-                    serialize=contact_out, with_count=params.count)
+    return paginate(
+        qs.select_related(None),
+        cursor=params.cursor,
+        limit=params.limit,
+        serialize=contact_out,
+        with_count=params.count,
+    )
 
 
 @router.post("/contacts", response={201: ContactOut, **WRITE_ERRORS}, tags=["contacts"])
@@ -208,8 +237,12 @@ def bulk_contacts(
         find=find,
         create=lambda data: services.contact_create(actor=viewer, channel=Channel.API, data=data),
         update=lambda record, data, version: services.contact_update(
-            contact=record, actor=viewer, channel=Channel.API, data=data,  # type: ignore[arg-type]
-            expected_version=version),
+            contact=record,
+            actor=viewer,
+            channel=Channel.API,
+            data=data,  # type: ignore[arg-type]
+            expected_version=version,
+        ),
         verbose_name=str(Contact._meta.verbose_name),
     )
     items = [item.model_dump(exclude_unset=True) for item in payload.items]
@@ -228,7 +261,10 @@ def update_contact(request: HttpRequest, pk: Path[Id], payload: ContactPatch) ->
     data = payload.data()
     version = data.pop("version")
     contact = services.contact_update(
-        contact=contact, actor=request.auth, channel=Channel.API, data=data,
+        contact=contact,
+        actor=request.auth,
+        channel=Channel.API,
+        data=data,
         expected_version=version,
     )
     return contact_out(contact)

@@ -19,4 +19,5 @@ class PeopleConfig(AppConfig):
             models.Organisation, exclude_fields=excluded, m2m_fields={"installed_products"}
         )
         auditlog.register(models.Contact, exclude_fields=[*excluded, "email_key"])
-        auditlog.register(models.Team, m2m_fields=set())
+        auditlog.register(models.Team)
+        auditlog.register(models.UserProfile, m2m_fields={"teams"})

@@ -29,6 +29,7 @@ from cible.people.models import (
     Source,
     Team,
     Tier,
+    UserProfile,
 )
 
 User = get_user_model()
@@ -177,11 +178,24 @@ def organisation_subsidiaries(*, viewer: Any, organisation: Organisation) -> Que
     return access.visible(viewer, organisation.subsidiaries.all()).order_by("name_key")
 
 
+def user_directory() -> QuerySet[Any]:
+    """Every user with role and teams, for the team directory (names and roles are not private)."""
+    return (
+        User.objects.select_related("profile")
+        .prefetch_related("profile__teams")
+        .order_by("-is_active", "first_name", "last_name")
+    )
+
+
 def team_list() -> QuerySet[Team]:
+    members = Prefetch(
+        "members", queryset=UserProfile.objects.select_related("user"), to_attr="member_list"
+    )
     return (
         Team.objects.select_related("manager")
-        .prefetch_related(Prefetch("members", to_attr="member_list"))
+        .prefetch_related(members)
         .annotate(size=Count("members"))
+        .order_by("name")
     )
 
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cible.core import access
+from cible.core import normalisers as norm
 from cible.core.audit import audit_context
 from cible.core.cleaning import Cleaned
 from cible.core.concurrency import save_versioned
@@ -116,7 +117,7 @@ def organisation_create(*, actor: Any, channel: str, data: Mapping[str, Any]) ->
     cleaned.raise_errors()
     organisation = Organisation()
     _assign(organisation, merged, resolved)
-    if "owner" not in resolved and getattr(actor, "pk", None):
+    if resolved.get("owner") is None and getattr(actor, "pk", None):  # creator owns by default
         organisation.owner = actor
     with audit_context(actor=actor, channel=channel):
         organisation.save()
@@ -215,7 +216,7 @@ def contact_create(*, actor: Any, channel: str, data: Mapping[str, Any]) -> Cont
     _assign(contact, merged, resolved)
     if merged.get("email_opt_out"):
         contact.opted_out_at = timezone.now()
-    if "owner" not in resolved and getattr(actor, "pk", None):
+    if resolved.get("owner") is None and getattr(actor, "pk", None):  # creator owns by default
         contact.owner = actor
     with audit_context(actor=actor, channel=channel):
         contact.save()
@@ -294,3 +295,117 @@ def profile_set_language(*, user: Any, language: str) -> None:
     if language not in {code for code, _name in settings.LANGUAGES}:
         raise ValidationFailed(errors=[FieldError("language", _("unknown language"))])
     UserProfile.objects.filter(user=user).update(language=language)
+
+
+def _require_admin(actor: Any) -> None:
+    if not access.can(actor, "administer"):
+        raise PermissionDenied(_("Only administrators may manage users and teams."))
+
+
+def _team_errors(name: str, manager: Any, team: Team | None = None) -> list[FieldError]:
+    errors = []
+    if not name:
+        errors.append(FieldError("name", _("is required")))
+    elif Team.objects.filter(name__iexact=name).exclude(pk=getattr(team, "pk", None)).exists():
+        errors.append(FieldError("name", _("another team already has this name")))
+    return errors
+
+
+@transaction.atomic
+def user_invite(
+    *,
+    actor: Any,
+    channel: str,
+    username: str,
+    password: str,
+    role: str,
+    teams: Iterable[Team] = (),
+    first_name: str = "",
+    last_name: str = "",
+    email: str = "",
+    language: str = "fr",
+) -> AbstractBaseUser:
+    """An administrator adds a colleague with a role and teams."""
+    _require_admin(actor)
+    errors = []
+    username = (username or "").strip()
+    if not username:
+        errors.append(FieldError("username", _("is required")))
+    elif User.objects.filter(username__iexact=username).exists():
+        errors.append(FieldError("username", _("this username is taken")))
+    if len(password or "") < 8:
+        errors.append(FieldError("password", _("must have at least 8 characters")))
+    if email:
+        try:
+            email = norm.email(email) or ""
+        except norm.NormalisationError as error:
+            errors.append(FieldError("email", error.message))
+    if errors:
+        raise ValidationFailed(errors=errors)
+    with audit_context(actor=actor, channel=channel):
+        return user_create(
+            username=username,
+            password=password,
+            role=role,
+            teams=teams,
+            language=language,
+            first_name=norm.person_name(first_name) or "",
+            last_name=norm.person_name(last_name) or "",
+            email=email,
+        )
+
+
+@transaction.atomic
+def user_update(
+    *,
+    actor: Any,
+    channel: str,
+    user: Any,
+    role: str,
+    teams: Iterable[Team],
+    is_active: bool,
+    sees_deal_amounts: bool,
+) -> Any:
+    """Change a colleague's role, teams, grants or access (an admin cannot lock themselves out)."""
+    _require_admin(actor)
+    if role not in Role.values:
+        raise ValidationFailed(
+            errors=[FieldError("role", _("unknown role %(role)s") % {"role": role})]
+        )
+    if user.pk == actor.pk and (not is_active or role != Role.ADMIN):
+        raise ValidationFailed(
+            errors=[FieldError("role", _("you cannot remove your own administrator access"))]
+        )
+    with audit_context(actor=actor, channel=channel):
+        profile, _created = UserProfile.objects.get_or_create(user=user, defaults={"role": role})
+        profile.role = role
+        profile.sees_deal_amounts = sees_deal_amounts
+        profile.save()
+        profile.teams.set(list(teams))
+        User.objects.filter(pk=user.pk).update(
+            is_active=is_active, is_superuser=role == Role.ADMIN, is_staff=role == Role.ADMIN
+        )
+    return user
+
+
+@transaction.atomic
+def team_save(
+    *,
+    actor: Any,
+    channel: str,
+    name: str,
+    manager: Any = None,
+    description: str = "",
+    team: Team | None = None,
+) -> Team:
+    """Create a team, or rename it and change its manager."""
+    _require_admin(actor)
+    name = " ".join((name or "").split())[:100]
+    errors = _team_errors(name, manager, team)
+    if errors:
+        raise ValidationFailed(errors=errors)
+    with audit_context(actor=actor, channel=channel):
+        team = team or Team()
+        team.name, team.manager, team.description = name, manager, (description or "")[:255]
+        team.save()
+    return team

@@ -38,7 +38,12 @@ from cible.pipeline.schemas import (
 router = Router(tags=["opportunities"])
 
 ERRORS: dict[int, Any] = {
-    400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 413: ErrorOut, 422: ErrorOut,
+    400: ErrorOut,
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    413: ErrorOut,
+    422: ErrorOut,
 }
 WRITE_ERRORS: dict[int, Any] = {**ERRORS, 409: ErrorOut}
 BULK_ERRORS: dict[int, Any] = {**ERRORS, 422: BulkErrorOut}
@@ -66,7 +71,10 @@ def list_opportunities(request: HttpRequest, params: Query[OpportunityQuery]) ->
     show = access.amounts_visible(request.auth)
     qs = qs.select_related(None).prefetch_related("competitors")
     return paginate(
-        qs, cursor=params.cursor, limit=params.limit, with_count=params.count,
+        qs,
+        cursor=params.cursor,
+        limit=params.limit,
+        with_count=params.count,
         serialize=lambda o: opportunity_out(o, show_amounts=show),
     )
 
@@ -94,10 +102,15 @@ def bulk_opportunities(
     spec = BulkSpec(
         find=find,
         create=lambda data: services.opportunity_create(
-            actor=viewer, channel=Channel.API, data=data),
+            actor=viewer, channel=Channel.API, data=data
+        ),
         update=lambda record, data, version: services.opportunity_update(
-            opportunity=record, actor=viewer, channel=Channel.API, data=data,  # type: ignore[arg-type]
-            expected_version=version),
+            opportunity=record,
+            actor=viewer,
+            channel=Channel.API,
+            data=data,  # type: ignore[arg-type]
+            expected_version=version,
+        ),
         verbose_name=str(Opportunity._meta.verbose_name),
     )
     items = [item.model_dump(exclude_unset=True) for item in payload.items]
@@ -119,7 +132,10 @@ def update_opportunity(request: HttpRequest, pk: Path[Id], payload: OpportunityP
     data = payload.data()
     version = data.pop("version")
     opportunity = services.opportunity_update(
-        opportunity=opportunity, actor=request.auth, channel=Channel.API, data=data,
+        opportunity=opportunity,
+        actor=request.auth,
+        channel=Channel.API,
+        data=data,
         expected_version=version,
     )
     return opportunity_out(

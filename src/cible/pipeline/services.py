@@ -12,6 +12,7 @@ from cible.core import access
 from cible.core.audit import audit_context
 from cible.core.concurrency import save_versioned
 from cible.core.errors import FieldError, PermissionDenied, ValidationFailed
+from cible.core.roles import Role
 from cible.people.models import Organisation
 from cible.people.references import resolve_owner, resolve_products, resolve_visible
 from cible.pipeline.models import Opportunity
@@ -81,12 +82,13 @@ def _assign(
 
 @transaction.atomic
 def opportunity_create(*, actor: Any, channel: str, data: Mapping[str, Any]) -> Opportunity:
-    probe = Opportunity(owner=actor if getattr(actor, "pk", None) else None)
-    if access.role_of(actor) == "marketing" or not access.can(actor, "change"):
+    if access.role_of(actor) == Role.MARKETING or not access.can(actor, "change"):
         raise PermissionDenied(_("You may not create opportunities."))
     merged, resolved = _prepare(opportunity=None, actor=actor, data=data)
-    opportunity = probe
+    opportunity = Opportunity()
     _assign(opportunity, merged, resolved)
+    if opportunity.owner_id is None and getattr(actor, "pk", None):
+        opportunity.owner = actor  # the creator owns the deal by default
     with audit_context(actor=actor, channel=channel):
         opportunity.save()
         if resolved.get("competitors"):

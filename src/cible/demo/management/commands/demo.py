@@ -18,18 +18,22 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "--size", choices=list(SIZES), default="small",
+            "--size",
+            choices=list(SIZES),
+            default="small",
             help="small: ~2,000 organisations (seconds); medium: ~50,000; 1m: 1,000,000 "
-                 "organisations and 3,000,000 contacts (minutes); tiny: ~300, for tests.",
+            "organisations and 3,000,000 contacts (minutes); tiny: ~300, for tests.",
         )
         parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
         existing = parser.add_mutually_exclusive_group()
         existing.add_argument(
-            "--if-empty", action="store_true",
+            "--if-empty",
+            action="store_true",
             help="if the database already holds data, say so and do nothing (exit code 0)",
         )
         existing.add_argument(
-            "--force", action="store_true",
+            "--force",
+            action="store_true",
             help="add the demo dataset even though the database already holds data",
         )
 
@@ -68,4 +72,6 @@ class Command(BaseCommand):
         total = ctx.timings["total"]
         self.say(f"  {'total':<26}{total:>12.2f}   ({rate(ctx.total_rows, total)})")
         customers = ctx.shared.get("customers", 0)
-        self.say(f"\n{customers:,} organisations became customers. `cible demo_logins` lists the logins.")
+        self.say(
+            f"\n{customers:,} organisations became customers. `cible demo_logins` lists the logins."
+        )

@@ -22,7 +22,8 @@ class Command(BaseCommand):
         User = get_user_model()
         order = {spec[0]: index for index, spec in enumerate(DEMO_USERS)}
         users = sorted(
-            User.objects.filter(username__in=order).select_related("profile")
+            User.objects.filter(username__in=order)
+            .select_related("profile")
             .prefetch_related("profile__teams"),
             key=lambda u: order[u.username],
         )
@@ -37,7 +38,13 @@ class Command(BaseCommand):
             rows.append((str(role), user.username, DEMO_PASSWORD, user.get_full_name(), teams))
         widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
         for number, row in enumerate(rows):
-            self.stdout.write("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+            self.stdout.write(
+                "  ".join(
+                    cell.ljust(width) for cell, width in zip(row, widths, strict=True)
+                ).rstrip()
+            )
             if number == 0:
                 self.stdout.write("  ".join("-" * width for width in widths))
-        self.stdout.write(f"\nAll demo users share the password {DEMO_PASSWORD!r} (unless changed).")
+        self.stdout.write(
+            f"\nAll demo users share the password {DEMO_PASSWORD!r} (unless changed)."
+        )
