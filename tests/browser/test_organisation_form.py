@@ -54,9 +54,11 @@ def test_invalid_siren_then_fixed(page: Page, live_server, cast) -> None:
     expect(overview).to_contain_text("732829320")
     expect(overview).to_contain_text("Île-de-France")
     expect(overview).to_contain_text("+33144556677")
+    expect(overview).to_contain_text("Alice Martin")  # the creator owns it by default
     assert Organisation.objects.count() == before + 1
     saved = Organisation.objects.get(legal_name="Ateliers Dubois SAS")
     assert (saved.siren, saved.region, saved.phone) == ("732829320", "FR-IDF", "+33144556677")
+    assert saved.owner == cast.ae
     assert page.url.endswith(f"/organisations/{saved.pk}/")
 
 

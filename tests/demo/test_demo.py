@@ -32,9 +32,9 @@ from cible.pipeline.models import Opportunity
 User = get_user_model()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="class")
 def small(django_db_setup: Any, django_db_blocker: Any) -> Iterator[DemoContext]:
-    """The small dataset, generated once for the module and rolled back afterwards."""
+    """The small dataset, generated once for the class and rolled back afterwards."""
     with django_db_blocker.unblock(), transaction.atomic():
         yield generate("small", 42)
         transaction.set_rollback(True)
@@ -82,121 +82,6 @@ def test_same_seed_gives_the_same_rows() -> None:
     assert _digest() != first
 
 
-@pytest.mark.django_db
-def test_small_is_deterministic(small: DemoContext) -> None:
-    """The digest of the module's small dataset matches a second generation with the same seed."""
-    first = _digest()
-    with transaction.atomic():
-        _wipe()
-        generate("small", 42)
-        assert _digest() == first
-        transaction.set_rollback(True)
-
-
-@pytest.mark.django_db
-def test_counts_are_in_range(small: DemoContext) -> None:
-    assert Organisation.objects.count() == 2_000
-    assert 7_200 <= Contact.objects.count() <= 8_800
-    assert 300 <= Opportunity.objects.count() <= 1_500
-    assert small.counts["organisations"] == 2_000
-    assert small.counts["contacts"] == Contact.objects.count()
-    assert (
-        CompetitorProduct.objects.filter(
-            name__in=["Salesforce", "SugarCRM", "Sage CRM", "HubSpot"]
-        ).count()
-        == 4
-    )
-    # every organisation has at least one contact, and contacts belong to organisations
-    assert not Organisation.objects.filter(contacts__isnull=True).exists()
-    assert not Contact.objects.filter(organisation__isnull=True).exists()
-    # a few parent/subsidiary links, a few opt-outs
-    assert Organisation.objects.filter(parent__isnull=False).exists()
-    assert 0 < Contact.objects.filter(email_opt_out=True).count() < 800
-    # one bulk audit entry per bulk-loaded model, none per row
-    bulk = LogEntry.objects.filter(additional_data__bulk__isnull=False)
-    assert bulk.count() == 3
-    assert LogEntry.objects.filter(object_pk="").count() == 3
-
-
-@pytest.mark.django_db
-def test_geography_sizes_and_crms_are_spread(small: DemoContext) -> None:
-    by_region = Counter(Organisation.objects.filter(country="FR").values_list("region", flat=True))
-    for region in ("FR-IDF", "FR-PAC", "FR-ARA", "FR-HDF"):
-        assert by_region[region] > 100, by_region
-    assert len(by_region) >= 8  # "other France" spans many regions
-    europe = Counter(Organisation.objects.exclude(country="FR").values_list("country", flat=True))
-    assert set(europe) == {"DE", "BE", "ES", "IT", "GB", "NL", "CH"}
-    sizes = Counter(Organisation.objects.values_list("size_class", flat=True))
-    assert set(sizes) == {"tpe", "pme", "eti", "ge"}
-    crms = Counter(
-        Organisation.installed_products.through.objects.values_list(
-            "competitorproduct__name", flat=True
-        )
-    )
-    assert all(crms[name] > 20 for name in ("Salesforce", "SugarCRM", "Sage CRM", "HubSpot"))
-    assert Organisation.objects.filter(installed_products__isnull=True).count() > 300  # no CRM
-    bands = Counter(
-        team_band(n) for n in Organisation.objects.values_list("sales_team_size", flat=True)
-    )
-    assert all(bands[band] > 50 for band in ("0-3", "4-10", "11-20", "21+"))
-
-
-@pytest.mark.django_db
-def test_every_role_has_a_user_in_teams(small: DemoContext) -> None:
-    roles = set(UserProfile.objects.values_list("role", flat=True))
-    assert roles >= set(Role.values)
-    assert Team.objects.get(name="AE Paris").members.filter(role=Role.AE).count() == 2
-    assert Team.objects.get(name="AE Lyon-Lille").members.filter(role=Role.AE).count() == 2
-    assert User.objects.get(username="admin").is_superuser
-    assert check_password(DEMO_PASSWORD, DEMO_PASSWORD_HASH)
-    assert User.objects.get(username="ae.lille").password == DEMO_PASSWORD_HASH
-    # owners are AEs and SDRs
-    owner_roles = set(
-        UserProfile.objects.filter(user__organisations__isnull=False).values_list("role", flat=True)
-    )
-    assert owner_roles == {Role.AE, Role.SDR}
-
-
-@pytest.mark.django_db
-def test_demo_users_can_log_in(small: DemoContext, client: Any) -> None:
-    assert client.login(username="marketing", password=DEMO_PASSWORD)
-    response = client.get(reverse("people:organisation_list") + "?region=FR-HDF&size_class=pme")
-    assert response.status_code == 200
-
-
-@pytest.mark.django_db
-def test_identifiers_are_valid_and_unique(small: DemoContext) -> None:
-    french = Organisation.objects.filter(country="FR")
-    sirens = list(french.values_list("siren", flat=True))
-    assert all(stdnum_siren.is_valid(s) for s in sirens)
-    assert len(set(sirens)) == len(sirens)
-    assert not Organisation.objects.exclude(country="FR").exclude(siren="").exists()
-    for siren, siret, vat in french.exclude(siret="").values_list("siren", "siret", "vat_number"):
-        assert stdnum_siret.is_valid(siret) and siret.startswith(siren)
-        assert vat == "" or norm.vat(vat) == vat
-    domains = list(Organisation.objects.values_list("domain", flat=True))
-    assert len(set(domains)) == len(domains)
-    emails = list(Contact.objects.values_list("email", flat=True))
-    assert len(set(emails)) == len(emails)
-    for email, domain in Contact.objects.values_list("email", "organisation__domain")[:500]:
-        assert email.endswith("@" + domain)
-
-
-@pytest.mark.django_db
-def test_regions_match_postal_codes(small: DemoContext) -> None:
-    for postal_code, region, city in Organisation.objects.filter(country="FR").values_list(
-        "postal_code", "region", "city"
-    ):
-        assert region == norm.french_region_from_postal_code(postal_code), (postal_code, city)
-    assert set(Organisation.objects.filter(city="Lille").values_list("region", flat=True)) == {
-        "FR-HDF"
-    }
-    assert set(Organisation.objects.filter(city="Paris").values_list("postal_code", flat=True)) <= {
-        f"750{n:02d}" for n in range(1, 21)
-    }
-    assert not Organisation.objects.exclude(country="FR").exclude(region="").exists()
-
-
 def _writable(row: dict[str, Any], fields: list[str]) -> dict[str, Any]:
     return {name: row[name] for name in fields if row[name] not in (None, "")}
 
@@ -241,102 +126,214 @@ CONTACT_INPUT = [
 
 
 @pytest.mark.django_db
-def test_bulk_rows_equal_what_the_orm_path_stores(small: DemoContext) -> None:
-    """The same input through `organisation_create`/`contact_create` gives the same columns."""
-    admin = User.objects.get(username="admin")
-    ignored = {
-        "id",
-        "created_at",
-        "updated_at",
-        "version",
-        "owner",
-        "parent",
-        "last_verified_at",
-        "tier",
-        "opted_out_at",
-        "organisation",
-        "reports_to",
-        "email_opt_out",
-    }
-    sample = Organisation.objects.order_by("id")[::37]
-    for bulk in sample:
-        row = Organisation.objects.filter(pk=bulk.pk).values().get()
-        created = organisation_create(actor=admin, channel="cli", data=_writable(row, ORG_INPUT))
-        again = Organisation.objects.filter(pk=created.pk).values().get()
-        for name in row:
-            if name.removesuffix("_id") not in ignored:
-                assert again[name] == row[name], (name, row[name], again[name])
-    for bulk in Contact.objects.order_by("id")[::151]:
-        row = Contact.objects.filter(pk=bulk.pk).values().get()
-        data = _writable(row, CONTACT_INPUT)
-        data["email"] = data["email"].replace("@", "@copy.")  # a different address, same shape
-        created = contact_create(actor=admin, channel="cli", data=data)
-        again = Contact.objects.filter(pk=created.pk).values().get()
-        for name in row:
-            if name.removesuffix("_id") in ignored:
-                continue
-            expected = (
-                row[name].replace("@", "@copy.") if name in ("email", "email_key") else row[name]
+class TestSmallDataset:
+    """One small dataset (seed 42) shared by the checks of this class."""
+
+    def test_small_is_deterministic(self, small: DemoContext) -> None:
+        """The class's small dataset has the digest of a second generation with the same seed."""
+        first = _digest()
+        with transaction.atomic():
+            _wipe()
+            generate("small", 42)
+            assert _digest() == first
+            transaction.set_rollback(True)
+
+    def test_counts_are_in_range(self, small: DemoContext) -> None:
+        assert Organisation.objects.count() == 2_000
+        assert 7_200 <= Contact.objects.count() <= 8_800
+        assert 300 <= Opportunity.objects.count() <= 1_500
+        assert small.counts["organisations"] == 2_000
+        assert small.counts["contacts"] == Contact.objects.count()
+        assert (
+            CompetitorProduct.objects.filter(
+                name__in=["Salesforce", "SugarCRM", "Sage CRM", "HubSpot"]
+            ).count()
+            == 4
+        )
+        # every organisation has at least one contact, and contacts belong to organisations
+        assert not Organisation.objects.filter(contacts__isnull=True).exists()
+        assert not Contact.objects.filter(organisation__isnull=True).exists()
+        # a few parent/subsidiary links, a few opt-outs
+        assert Organisation.objects.filter(parent__isnull=False).exists()
+        assert 0 < Contact.objects.filter(email_opt_out=True).count() < 800
+        # one bulk audit entry per bulk-loaded model, none per row
+        bulk = LogEntry.objects.filter(additional_data__bulk__isnull=False)
+        assert bulk.count() == 3
+        assert LogEntry.objects.filter(object_pk="").count() == 3
+
+    def test_geography_sizes_and_crms_are_spread(self, small: DemoContext) -> None:
+        by_region = Counter(
+            Organisation.objects.filter(country="FR").values_list("region", flat=True)
+        )
+        for region in ("FR-IDF", "FR-PAC", "FR-ARA", "FR-HDF"):
+            assert by_region[region] > 100, by_region
+        assert len(by_region) >= 8  # "other France" spans many regions
+        europe = Counter(
+            Organisation.objects.exclude(country="FR").values_list("country", flat=True)
+        )
+        assert set(europe) == {"DE", "BE", "ES", "IT", "GB", "NL", "CH"}
+        sizes = Counter(Organisation.objects.values_list("size_class", flat=True))
+        assert set(sizes) == {"tpe", "pme", "eti", "ge"}
+        crms = Counter(
+            Organisation.installed_products.through.objects.values_list(
+                "competitorproduct__name", flat=True
             )
-            assert again[name] == expected, (name, row[name], again[name])
+        )
+        assert all(crms[name] > 20 for name in ("Salesforce", "SugarCRM", "Sage CRM", "HubSpot"))
+        assert Organisation.objects.filter(installed_products__isnull=True).count() > 300  # no CRM
+        bands = Counter(
+            team_band(n) for n in Organisation.objects.values_list("sales_team_size", flat=True)
+        )
+        assert all(bands[band] > 50 for band in ("0-3", "4-10", "11-20", "21+"))
 
+    def test_every_role_has_a_user_in_teams(self, small: DemoContext) -> None:
+        roles = set(UserProfile.objects.values_list("role", flat=True))
+        assert roles >= set(Role.values)
+        assert Team.objects.get(name="AE Paris").members.filter(role=Role.AE).count() == 2
+        assert Team.objects.get(name="AE Lyon-Lille").members.filter(role=Role.AE).count() == 2
+        assert User.objects.get(username="admin").is_superuser
+        assert check_password(DEMO_PASSWORD, DEMO_PASSWORD_HASH)
+        assert User.objects.get(username="ae.lille").password == DEMO_PASSWORD_HASH
+        # owners are AEs and SDRs
+        owner_roles = set(
+            UserProfile.objects.filter(user__organisations__isnull=False).values_list(
+                "role", flat=True
+            )
+        )
+        assert owner_roles == {Role.AE, Role.SDR}
 
-@pytest.mark.django_db
-def test_win_rates_really_differ_by_segment(small: DemoContext) -> None:
-    closed = Opportunity.objects.filter(stage__in=["won", "lost"])
-    won, total = closed.filter(stage="won").count(), closed.count()
-    assert 0.15 <= won / total <= 0.40, (won, total)
+    def test_demo_users_can_log_in(self, small: DemoContext, client: Any) -> None:
+        assert client.login(username="marketing", password=DEMO_PASSWORD)
+        response = client.get(reverse("people:organisation_list") + "?region=FR-HDF&size_class=pme")
+        assert response.status_code == 200
 
-    doomed = Opportunity.objects.filter(
-        organisation__region="FR-HDF",
-        organisation__installed_products__name="Salesforce",
-        organisation__sales_team_size__gte=11,
-        organisation__sales_team_size__lte=20,
-    )
-    assert doomed.count() >= 5
-    assert doomed.filter(stage__in=["won", "lost"]).count() >= 5
-    assert not doomed.filter(stage="won").exists()
-    in_lille = doomed.filter(organisation__city="Lille")
-    assert in_lille.count() >= 5 and not in_lille.filter(stage="won").exists()
+    def test_identifiers_are_valid_and_unique(self, small: DemoContext) -> None:
+        french = Organisation.objects.filter(country="FR")
+        sirens = list(french.values_list("siren", flat=True))
+        assert all(stdnum_siren.is_valid(s) for s in sirens)
+        assert len(set(sirens)) == len(sirens)
+        assert not Organisation.objects.exclude(country="FR").exclude(siren="").exists()
+        for siren, siret, vat in french.exclude(siret="").values_list(
+            "siren", "siret", "vat_number"
+        ):
+            assert stdnum_siret.is_valid(siret) and siret.startswith(siren)
+            assert vat == "" or norm.vat(vat) == vat
+        domains = list(Organisation.objects.values_list("domain", flat=True))
+        assert len(set(domains)) == len(domains)
+        emails = list(Contact.objects.values_list("email", flat=True))
+        assert len(set(emails)) == len(emails)
+        for email, domain in Contact.objects.values_list("email", "organisation__domain")[:500]:
+            assert email.endswith("@" + domain)
 
-    def rate(qs: Any) -> float:
-        qs = qs.filter(stage__in=["won", "lost"])
-        return qs.filter(stage="won").count() / max(1, qs.count())
+    def test_regions_match_postal_codes(self, small: DemoContext) -> None:
+        for postal_code, region, city in Organisation.objects.filter(country="FR").values_list(
+            "postal_code", "region", "city"
+        ):
+            assert region == norm.french_region_from_postal_code(postal_code), (postal_code, city)
+        assert set(Organisation.objects.filter(city="Lille").values_list("region", flat=True)) == {
+            "FR-HDF"
+        }
+        assert set(
+            Organisation.objects.filter(city="Paris").values_list("postal_code", flat=True)
+        ) <= {f"750{n:02d}" for n in range(1, 21)}
+        assert not Organisation.objects.exclude(country="FR").exclude(region="").exists()
 
-    assert rate(closed.filter(organisation__region="FR-PAC")) > rate(closed) + 0.05
-    assert rate(closed.exclude(organisation__country="FR")) < rate(closed) - 0.05
+    def test_bulk_rows_equal_what_the_orm_path_stores(self, small: DemoContext) -> None:
+        """The same input through `organisation_create`/`contact_create` gives the same columns."""
+        admin = User.objects.get(username="admin")
+        ignored = {
+            "id",
+            "created_at",
+            "updated_at",
+            "version",
+            "owner",
+            "parent",
+            "last_verified_at",
+            "tier",
+            "opted_out_at",
+            "organisation",
+            "reports_to",
+            "email_opt_out",
+        }
+        sample = Organisation.objects.order_by("id")[::37]
+        for bulk in sample:
+            row = Organisation.objects.filter(pk=bulk.pk).values().get()
+            created = organisation_create(
+                actor=admin, channel="cli", data=_writable(row, ORG_INPUT)
+            )
+            again = Organisation.objects.filter(pk=created.pk).values().get()
+            for name in row:
+                if name.removesuffix("_id") not in ignored:
+                    assert again[name] == row[name], (name, row[name], again[name])
+        for bulk in Contact.objects.order_by("id")[::151]:
+            row = Contact.objects.filter(pk=bulk.pk).values().get()
+            data = _writable(row, CONTACT_INPUT)
+            data["email"] = data["email"].replace("@", "@copy.")  # a different address, same shape
+            created = contact_create(actor=admin, channel="cli", data=data)
+            again = Contact.objects.filter(pk=created.pk).values().get()
+            for name in row:
+                if name.removesuffix("_id") in ignored:
+                    continue
+                expected = (
+                    row[name].replace("@", "@copy.")
+                    if name in ("email", "email_key")
+                    else row[name]
+                )
+                assert again[name] == expected, (name, row[name], again[name])
 
+    def test_win_rates_really_differ_by_segment(self, small: DemoContext) -> None:
+        closed = Opportunity.objects.filter(stage__in=["won", "lost"])
+        won, total = closed.filter(stage="won").count(), closed.count()
+        assert 0.15 <= won / total <= 0.40, (won, total)
 
-@pytest.mark.django_db
-def test_customers_are_the_accounts_with_a_won_deal(small: DemoContext) -> None:
-    customers = set(Organisation.objects.filter(status="customer").values_list("id", flat=True))
-    winners = set(Opportunity.objects.filter(stage="won").values_list("organisation_id", flat=True))
-    assert customers == winners
-    assert not Organisation.objects.filter(status="customer", tier="").exists()
-    assert (
-        not Contact.objects.filter(lifecycle_stage="customer")
-        .exclude(organisation__status="customer")
-        .exists()
-    )
-    # closed deals have a close date, lost ones a reason, and nothing closes before it opens
-    assert not Opportunity.objects.filter(
-        stage__in=["won", "lost"], closed_on__isnull=True
-    ).exists()
-    assert not Opportunity.objects.filter(stage="lost", lost_reason="").exists()
-    for created, closed_on in Opportunity.objects.exclude(closed_on=None).values_list(
-        "created_at", "closed_on"
-    ):
-        assert created.date() <= closed_on
+        doomed = Opportunity.objects.filter(
+            organisation__region="FR-HDF",
+            organisation__installed_products__name="Salesforce",
+            organisation__sales_team_size__gte=11,
+            organisation__sales_team_size__lte=20,
+        )
+        assert doomed.count() >= 5
+        assert doomed.filter(stage__in=["won", "lost"]).count() >= 5
+        assert not doomed.filter(stage="won").exists()
+        in_lille = doomed.filter(organisation__city="Lille")
+        assert in_lille.count() >= 5 and not in_lille.filter(stage="won").exists()
 
+        def rate(qs: Any) -> float:
+            qs = qs.filter(stage__in=["won", "lost"])
+            return qs.filter(stage="won").count() / max(1, qs.count())
 
-@pytest.mark.django_db
-def test_demo_logins_lists_every_demo_user(small: DemoContext) -> None:
-    out = StringIO()
-    call_command("demo_logins", stdout=out)
-    text = out.getvalue()
-    for username, *_rest in DEMO_USERS:
-        assert f" {username} " in text or text.count(username) >= 1
-    assert DEMO_PASSWORD in text
+        assert rate(closed.filter(organisation__region="FR-PAC")) > rate(closed) + 0.05
+        assert rate(closed.exclude(organisation__country="FR")) < rate(closed) - 0.05
+
+    def test_customers_are_the_accounts_with_a_won_deal(self, small: DemoContext) -> None:
+        customers = set(Organisation.objects.filter(status="customer").values_list("id", flat=True))
+        winners = set(
+            Opportunity.objects.filter(stage="won").values_list("organisation_id", flat=True)
+        )
+        assert customers == winners
+        assert not Organisation.objects.filter(status="customer", tier="").exists()
+        assert (
+            not Contact.objects.filter(lifecycle_stage="customer")
+            .exclude(organisation__status="customer")
+            .exists()
+        )
+        # closed deals have a close date, lost ones a reason, and nothing closes before it opens
+        assert not Opportunity.objects.filter(
+            stage__in=["won", "lost"], closed_on__isnull=True
+        ).exists()
+        assert not Opportunity.objects.filter(stage="lost", lost_reason="").exists()
+        for created, closed_on in Opportunity.objects.exclude(closed_on=None).values_list(
+            "created_at", "closed_on"
+        ):
+            assert created.date() <= closed_on
+
+    def test_demo_logins_lists_every_demo_user(self, small: DemoContext) -> None:
+        out = StringIO()
+        call_command("demo_logins", stdout=out)
+        text = out.getvalue()
+        for username, *_rest in DEMO_USERS:
+            assert f" {username} " in text or text.count(username) >= 1
+        assert DEMO_PASSWORD in text
 
 
 @pytest.mark.django_db

@@ -64,6 +64,19 @@ def _stamp(sender: type, instance: LogEntry, **kwargs: Any) -> None:
     instance.additional_data = data
 
 
+def register(model: type[models.Model], *, exclude: tuple[str, ...] = (), m2m: tuple[str, ...] = ()) -> None:
+    """Log changes of `model`'s own columns (and the named many-to-many fields).
+
+    Listing the concrete fields keeps reverse relations, the primary key, timestamps and
+    `version` out of the diffs: history shows what people changed, nothing else.
+    """
+    from auditlog.registry import auditlog
+
+    skipped = {"id", "created_at", "updated_at", "version", *exclude}
+    fields = [f.name for f in model._meta.concrete_fields if f.name not in skipped]
+    auditlog.register(model, include_fields=fields, m2m_fields=set(m2m))
+
+
 def connect() -> None:
     pre_save.connect(_stamp, sender=LogEntry, dispatch_uid="cible-audit-stamp")
 

@@ -236,7 +236,7 @@ class RecordPages:
         name = request.POST.get("field", "")
         spec = self.specs.get(name)
         raw = request.POST.get(name, "")
-        context: dict[str, Any] = {"error": "", "stored": ""}
+        context: dict[str, Any] = {"error": "", "stored": "", "field": name}
         if spec is not None and raw.strip():
             try:
                 value = spec(raw)

@@ -8,16 +8,11 @@ class PeopleConfig(AppConfig):
     verbose_name = _("Organisations and contacts")
 
     def ready(self) -> None:
-        from auditlog.registry import auditlog
-
+        from cible.core import audit
         from cible.people import models, selectors
 
         selectors.register_search()
-
-        excluded = ["version", "updated_at", "name_key", "search_phone"]
-        auditlog.register(
-            models.Organisation, exclude_fields=excluded, m2m_fields={"installed_products"}
-        )
-        auditlog.register(models.Contact, exclude_fields=[*excluded, "email_key"])
-        auditlog.register(models.Team)
-        auditlog.register(models.UserProfile, m2m_fields={"teams"})
+        audit.register(models.Organisation, exclude=("name_key",), m2m=("installed_products",))
+        audit.register(models.Contact, exclude=("name_key", "email_key"))
+        audit.register(models.Team)
+        audit.register(models.UserProfile, m2m=("teams",))

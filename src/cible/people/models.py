@@ -227,6 +227,11 @@ class Organisation(VersionedModel):
         return nace.sector_label(self.naf_code, language) if self.naf_code else ""
 
     @property
+    def size_short(self) -> str:
+        """TPE / PME / ETI / GE: the size class as French teams say it, for narrow columns."""
+        return self.size_class.upper() if self.size_class else ""
+
+    @property
     def region_label(self) -> str:
         return region_label(self.region) if self.region else ""
 

@@ -106,7 +106,7 @@ ORGANISATION_PAGES = RecordPages(
         TableColumn("city", _("City"), lambda o: o.city, sort="city"),
         TableColumn("region", _("Region"), lambda o: o.region_label),
         TableColumn("country", _("Country"), lambda o: o.country),
-        TableColumn("size", _("Size"), lambda o: o.get_size_class_display()),
+        TableColumn("size", _("Size"), lambda o: o.size_short),
         TableColumn("headcount", _("Headcount"), lambda o: o.headcount, sort="headcount"),
         TableColumn("status", _("Status"), lambda o: o.get_status_display(), sort="status"),
         TableColumn("owner", _("Owner"), lambda o: o.owner.get_full_name() if o.owner else ""),

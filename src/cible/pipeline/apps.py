@@ -8,16 +8,11 @@ class PipelineConfig(AppConfig):
     verbose_name = _("Pipeline")
 
     def ready(self) -> None:
-        from auditlog.registry import auditlog
-
+        from cible.core import audit
         from cible.people.hooks import register_related_section
         from cible.pipeline import models, selectors, views
 
         register_related_section(views.organisation_section)
         selectors.register_search()
 
-        auditlog.register(
-            models.Opportunity,
-            exclude_fields=["version", "updated_at", "name_key"],
-            m2m_fields={"competitors"},
-        )
+        audit.register(models.Opportunity, m2m=("competitors",))

@@ -69,3 +69,9 @@ def display(value: Any) -> Any:
     if isinstance(value, int | Decimal) and not isinstance(value, bool):
         return number_format(value, force_grouping=True)
     return value
+
+
+@register.filter
+def change_value(value: Any) -> str:
+    """A value as the audit log stored it; empty ones ("None", "") shown as ∅."""
+    return "∅" if value in (None, "", "None") else str(value)
