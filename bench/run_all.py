@@ -157,7 +157,7 @@ def _row(r: dict[str, Any]) -> str:
     verdict = "" if r["met"] is None else ("✅ met" if r["met"] else "❌ **missed**")
     target = f"{r['target']} {verdict}".strip()
     baseline = fmt(r["baseline"], r["unit"]) if r["baseline"] is not None else "–"
-    name = r["name"].replace("|", "\\|")
+    name = r["name"].replace("|", "\\|") + (f" ({r['note']})" if r.get("note") else "")
     if r["baseline_name"]:
         baseline = f"{baseline} ({r['baseline_name']})"
     return f"| {name} | {fmt(r['value'], r['unit'])} | {baseline} | {ratio} | {target} |"

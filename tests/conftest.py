@@ -11,6 +11,16 @@ from tests.cast import Cast, make_cast
 
 
 @pytest.fixture(autouse=True)
+def fast_password_hashing(settings: Any) -> None:
+    """The cast's users cost seconds of PBKDF2 per test otherwise; hashing is not under test.
+    The browser tests' live server runs in this process, so logins use the same hasher."""
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",  # still checks stored demo hashes
+    ]
+
+
+@pytest.fixture(autouse=True)
 def english() -> Any:
     """Messages built outside a request speak English in tests (pages follow the user's profile)."""
     with translation.override("en"):

@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django.forms",
     "django_htmx",
+    "ninja",  # serves Swagger UI's files itself: no CDN for the API docs page
     "auditlog",
     "huey.contrib.djhuey",
     "cible.core",

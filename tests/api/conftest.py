@@ -45,12 +45,6 @@ class ApiClient:
         return self._call("delete", path)
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings: Any) -> None:
-    """The cast's eight users cost 4 s of PBKDF2 per test otherwise; hashing is not under test."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def api_for(db: Any):  # type: ignore[no-untyped-def]
     def make(user: Any) -> ApiClient:

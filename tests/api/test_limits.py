@@ -72,3 +72,12 @@ def test_an_out_of_range_id_is_a_422_not_a_crash(cast, api_for):
     assert_error_shape(
         api_for(cast.ae).post("/organisations", {"legal_name": "A", "owner": 2**70}), 422
     )
+
+
+def test_an_absurdly_large_number_is_a_422_not_a_crash(cast, api_for):
+    client = api_for(cast.ae)
+    assert_error_shape(
+        client.post("/organisations", {"legal_name": "A", "annual_revenue": 1e30}), 422
+    )
+    assert_error_shape(client.get("/organisations", headcount_min="1e30"), 422)
+    assert Organisation.objects.count() == 0

@@ -22,7 +22,6 @@ import re
 import tempfile
 from collections.abc import Generator, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
@@ -71,14 +70,6 @@ def browser(playwright_driver: Playwright) -> Iterator[Browser]:
         yield launched
     finally:
         launched.close()
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings: Any) -> None:
-    """Hash passwords with MD5 in browser tests: each test makes the whole cast (eight users),
-    and the default PBKDF2 would spend seconds per test on hashing alone. The live server runs in
-    this process, so it checks the logins against the same hasher."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

@@ -40,7 +40,9 @@ def test_city_change_is_in_history(page: Page, live_server, cast) -> None:
     # Only the city changed: one line, "city: Lille → Roubaix" with the old value struck out.
     lines = change.locator("td").nth(4).locator("div")
     expect(lines).to_have_count(1)
-    expect(lines).to_have_text(re.compile(r"^\s*(city|ville):\s*Lille\s*→\s*Roubaix\s*$", re.IGNORECASE))
+    expect(lines).to_have_text(
+        re.compile(r"^\s*(city|ville):\s*Lille\s*→\s*Roubaix\s*$", re.IGNORECASE)
+    )
     expect(lines.locator(".text-decoration-line-through")).to_have_text("Lille")
     expect(rows.nth(1).locator("td").nth(2)).to_have_text("ui")
     expect(rows.nth(1)).to_contain_text("Lille")

@@ -3,6 +3,7 @@ segment differences for a later analysis to find (seed 002)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections import Counter
 from collections.abc import Iterator
@@ -78,6 +79,11 @@ def test_same_seed_gives_the_same_rows() -> None:
     generate("tiny", 7)
     assert _digest() == first
     _wipe()
+    # another day: the same rows shifted in time (the same deals won and lost)
+    ctx = generate("tiny", 7, today=dt.date(2031, 2, 28))
+    assert _digest() == first
+    assert Opportunity.objects.latest("created_at").created_at.date() < ctx.today
+    _wipe()
     generate("tiny", 8)
     assert _digest() != first
 
@@ -122,6 +128,7 @@ CONTACT_INPUT = [
     "lifecycle_stage",
     "source",
     "has_left",
+    "phone_opt_out",
 ]
 
 

@@ -20,9 +20,18 @@ def test_directory_lists_teams_members_and_roles(cast, client_for):
 
 
 def test_admin_adds_a_user_who_can_then_log_in(cast, client_for):
-    response = client_for(cast.admin).post("/settings/users/new/", {
-        "username": "nina", "first_name": "nina", "last_name": "BERNARD", "email": "Nina@Cible.fr",
-        "password": "a long password", "role": "sdr", "teams": [str(cast.paris.pk)]})
+    response = client_for(cast.admin).post(
+        "/settings/users/new/",
+        {
+            "username": "nina",
+            "first_name": "nina",
+            "last_name": "BERNARD",
+            "email": "Nina@Cible.fr",
+            "password": "a long password",
+            "role": "sdr",
+            "teams": [str(cast.paris.pk)],
+        },
+    )
     assert response.status_code == 302
     nina = User.objects.get(username="nina")
     assert (nina.first_name, nina.last_name, nina.email) == ("Nina", "Bernard", "nina@cible.fr")
@@ -31,8 +40,9 @@ def test_admin_adds_a_user_who_can_then_log_in(cast, client_for):
 
 
 def test_duplicate_username_and_short_password_are_named(cast, client_for):
-    response = client_for(cast.admin).post("/settings/users/new/", {
-        "username": "Alice", "password": "short", "role": "ae"})
+    response = client_for(cast.admin).post(
+        "/settings/users/new/", {"username": "Alice", "password": "short", "role": "ae"}
+    )
     page = response.content.decode()
     assert 'data-field="username"' in page and 'data-field="password"' in page
 
@@ -46,8 +56,15 @@ def test_non_admins_cannot_manage_users_or_teams(cast, client_for):
 
 
 def test_admin_changes_role_and_teams(cast):
-    user_update(actor=cast.admin, channel="ui", user=cast.outsider, role="sales_manager",
-                teams=[cast.paris, cast.lyon], is_active=True, sees_deal_amounts=False)
+    user_update(
+        actor=cast.admin,
+        channel="ui",
+        user=cast.outsider,
+        role="sales_manager",
+        teams=[cast.paris, cast.lyon],
+        is_active=True,
+        sees_deal_amounts=False,
+    )
     cast.outsider.profile.refresh_from_db()
     assert cast.outsider.profile.role == "sales_manager"
     assert set(cast.outsider.profile.teams.all()) == {cast.paris, cast.lyon}
@@ -55,12 +72,21 @@ def test_admin_changes_role_and_teams(cast):
 
 def test_admin_cannot_lock_themselves_out(cast):
     with pytest.raises(ValidationFailed):
-        user_update(actor=cast.admin, channel="ui", user=cast.admin, role="ae", teams=[],
-                    is_active=True, sees_deal_amounts=False)
+        user_update(
+            actor=cast.admin,
+            channel="ui",
+            user=cast.admin,
+            role="ae",
+            teams=[],
+            is_active=True,
+            sees_deal_amounts=False,
+        )
 
 
 def test_team_names_are_unique(cast):
     with pytest.raises(ValidationFailed):
         team_save(actor=cast.admin, channel="ui", name="ae paris")
-    team = team_save(actor=cast.admin, channel="ui", name="  CS   Grands comptes ", manager=cast.csm)
+    team = team_save(
+        actor=cast.admin, channel="ui", name="  CS   Grands comptes ", manager=cast.csm
+    )
     assert Team.objects.get(pk=team.pk).name == "CS Grands comptes"

@@ -11,15 +11,21 @@ pytestmark = pytest.mark.django_db
 
 def test_inline_validation_names_the_problem(cast, client_for):
     client = client_for(cast.ae)
-    page = client.post("/organisations/validate/", {"field": "siren", "siren": "123456789"}).content.decode()
+    page = client.post(
+        "/organisations/validate/", {"field": "siren", "siren": "123456789"}
+    ).content.decode()
     assert "field-error" in page and "SIREN" in page
 
 
 def test_inline_validation_shows_the_stored_form(cast, client_for):
     client = client_for(cast.ae)
-    page = client.post("/organisations/validate/", {"field": "phone", "phone": "01 44 55 66 77"}).content.decode()
+    page = client.post(
+        "/organisations/validate/", {"field": "phone", "phone": "01 44 55 66 77"}
+    ).content.decode()
     assert "+33144556677" in page
-    page = client.post("/contacts/validate/", {"field": "email", "email": "Jean@Acme.FR"}).content.decode()
+    page = client.post(
+        "/contacts/validate/", {"field": "email", "email": "Jean@Acme.FR"}
+    ).content.decode()
     assert "jean@acme.fr" in page
 
 
@@ -29,8 +35,9 @@ def test_form_is_wired_for_inline_validation(cast, client_for):
 
 
 def test_invalid_form_shows_messages_and_saves_nothing(cast, client_for):
-    response = client_for(cast.ae).post("/organisations/new/", {
-        "legal_name": "Acme", "siren": "123456789", "country": "Atlantis"})
+    response = client_for(cast.ae).post(
+        "/organisations/new/", {"legal_name": "Acme", "siren": "123456789", "country": "Atlantis"}
+    )
     assert response.status_code == 422
     page = response.content.decode()
     assert 'data-field="siren"' in page and 'data-field="country"' in page
@@ -39,8 +46,10 @@ def test_invalid_form_shows_messages_and_saves_nothing(cast, client_for):
 
 
 def test_valid_form_creates_and_redirects(cast, client_for):
-    response = client_for(cast.ae).post("/organisations/new/", {
-        "legal_name": "Acme", "siren": "732 829 320", "postal_code": "59000", "city": "Lille"})
+    response = client_for(cast.ae).post(
+        "/organisations/new/",
+        {"legal_name": "Acme", "siren": "732 829 320", "postal_code": "59000", "city": "Lille"},
+    )
     org = Organisation.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/organisations/{org.pk}/"
     assert (org.siren, org.region, org.owner) == ("732829320", "FR-HDF", cast.ae)
@@ -48,5 +57,10 @@ def test_valid_form_creates_and_redirects(cast, client_for):
 
 def test_outsider_cannot_open_the_edit_form_of_a_private_record(cast, team_private, client_for):
     org = Organisation.objects.create(legal_name="Hidden", name_key="hidden", owner=cast.ae)
-    assert client_for(cast.outsider).post(f"/organisations/{org.pk}/edit/", {"legal_name": "Mine"}).status_code == 404
+    assert (
+        client_for(cast.outsider)
+        .post(f"/organisations/{org.pk}/edit/", {"legal_name": "Mine"})
+        .status_code
+        == 404
+    )
     assert Organisation.objects.get(pk=org.pk).legal_name == "Hidden"

@@ -12,11 +12,19 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def accounts(cast):
     rows = []
-    for i, (city, postal) in enumerate([("Paris", "75008"), ("Lyon", "69003"), ("Lille", "59000")] * 20):
-        rows.append(factories.organisation(
-            cast.ae, legal_name=f"Société {i:02d}", postal_code=postal, city=city,
-            headcount=str(5 + i * 10), installed_products="",
-        ))
+    for i, (city, postal) in enumerate(
+        [("Paris", "75008"), ("Lyon", "69003"), ("Lille", "59000")] * 20
+    ):
+        rows.append(
+            factories.organisation(
+                cast.ae,
+                legal_name=f"Société {i:02d}",
+                postal_code=postal,
+                city=city,
+                headcount=str(5 + i * 10),
+                installed_products="",
+            )
+        )
     return rows
 
 
@@ -29,22 +37,27 @@ def test_filters_sort_and_paginate(cast, accounts, client_for):
     response = client.get("/organisations/", {"region": "FR-IDF", "sort": "-name"})
     assert response.context["page"].paginator.count == 20
     assert _names(response)[0] == "Société 57"
-    response = client.get("/organisations/", {"headcount_min": "100", "headcount_max": "200", "sort": "headcount"})
+    response = client.get(
+        "/organisations/", {"headcount_min": "100", "headcount_max": "200", "sort": "headcount"}
+    )
     assert _names(response) == [f"Société {i:02d}" for i in range(10, 20)]
     response = client.get("/organisations/", {"page": 3, "per_page": 25})
     assert len(_names(response)) == 10
 
 
 def test_bad_filter_values_are_reported_not_crashing(cast, accounts, client_for):
-    response = client_for(cast.ae).get("/organisations/", {"headcount_min": "lots", "sort": "secret"})
+    response = client_for(cast.ae).get(
+        "/organisations/", {"headcount_min": "lots", "sort": "secret"}
+    )
     assert response.status_code == 200
     page = response.content.decode()
     assert "headcount_min" in page and "secret" in page
 
 
 @pytest.mark.parametrize("url", ["/organisations/", "/contacts/", "/opportunities/"])
-def test_list_pages_issue_a_fixed_number_of_queries(cast, accounts, client_for, url,
-                                                    django_assert_max_num_queries):
+def test_list_pages_issue_a_fixed_number_of_queries(
+    cast, accounts, client_for, url, django_assert_max_num_queries
+):
     for org in accounts[:30]:
         factories.contact(cast.ae, last_name=f"Nom {org.pk}", organisation=org.pk)
         factories.opportunity(cast.ae, org)

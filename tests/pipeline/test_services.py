@@ -22,7 +22,9 @@ def account(cast):
 
 
 def test_amounts_are_parsed_in_french_and_english(cast, account):
-    deal = factories.opportunity(cast.ae, account, one_time_amount="12 500,50 €", recurring_amount="1,250.00")
+    deal = factories.opportunity(
+        cast.ae, account, one_time_amount="12 500,50 €", recurring_amount="1,250.00"
+    )
     assert deal.one_time_amount == Decimal("12500.50")
     assert deal.recurring_amount == Decimal("1250.00")
     assert deal.annual_value == Decimal("27500.50")
@@ -42,8 +44,12 @@ def test_losing_needs_a_reason(cast, account):
     with pytest.raises(ValidationFailed) as failure:
         opportunity_update(opportunity=deal, actor=cast.ae, channel="ui", data={"stage": "lost"})
     assert [e.field for e in failure.value.errors] == ["lost_reason"]
-    opportunity_update(opportunity=deal, actor=cast.ae, channel="ui",
-                       data={"stage": "lost", "lost_reason": "price"})
+    opportunity_update(
+        opportunity=deal,
+        actor=cast.ae,
+        channel="ui",
+        data={"stage": "lost", "lost_reason": "price"},
+    )
     deal.refresh_from_db()
     assert (deal.stage, deal.probability, deal.lost_reason) == ("lost", 0, "price")
 
@@ -60,19 +66,23 @@ def test_an_organisation_is_required_and_must_be_visible(cast, team_private):
         opportunity_create(actor=cast.ae, channel="ui", data={"name": "Orphan"})
     hidden = factories.organisation(cast.outsider, legal_name="Lyon Only")
     with pytest.raises(ValidationFailed) as failure:
-        opportunity_create(actor=cast.ae, channel="ui", data={"name": "X", "organisation": hidden.pk})
+        opportunity_create(
+            actor=cast.ae, channel="ui", data={"name": "X", "organisation": hidden.pk}
+        )
     assert failure.value.errors[0].field == "organisation"
     assert Opportunity.objects.count() == 0
 
 
 def test_marketing_may_not_create_deals_or_write_amounts(cast, account):
     with pytest.raises(PermissionDenied):
-        opportunity_create(actor=cast.marketer, channel="ui",
-                           data={"name": "X", "organisation": account.pk})
+        opportunity_create(
+            actor=cast.marketer, channel="ui", data={"name": "X", "organisation": account.pk}
+        )
     deal = factories.opportunity(cast.ae, account)
     with pytest.raises(PermissionDenied):
-        opportunity_update(opportunity=deal, actor=cast.marketer, channel="ui",
-                           data={"one_time_amount": "1"})
+        opportunity_update(
+            opportunity=deal, actor=cast.marketer, channel="ui", data={"one_time_amount": "1"}
+        )
 
 
 def test_negative_amounts_and_probability_over_100_are_refused(cast, account):

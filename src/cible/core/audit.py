@@ -64,7 +64,9 @@ def _stamp(sender: type, instance: LogEntry, **kwargs: Any) -> None:
     instance.additional_data = data
 
 
-def register(model: type[models.Model], *, exclude: tuple[str, ...] = (), m2m: tuple[str, ...] = ()) -> None:
+def register(
+    model: type[models.Model], *, exclude: tuple[str, ...] = (), m2m: tuple[str, ...] = ()
+) -> None:
     """Log changes of `model`'s own columns (and the named many-to-many fields).
 
     Listing the concrete fields keeps reverse relations, the primary key, timestamps and

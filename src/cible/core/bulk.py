@@ -39,9 +39,9 @@ __all__ = ["bulk_insert", "log_bulk", "refresh_statistics", "reset_sequences"]
 Progress = Callable[[int], None]
 
 
-def _fields(model: type[models.Model], columns: Sequence[str]) -> list[models.Field[Any, Any]]:
+def _fields(model: type[models.Model], columns: Sequence[str]) -> list[Any]:
     opts = model._meta
-    fields = []
+    fields: list[Any] = []
     for name in columns:
         field = opts.get_field(name)  # accepts a field name or an attname ("owner_id")
         if not getattr(field, "concrete", False) or field.many_to_many:
@@ -135,7 +135,7 @@ def bulk_insert(
     all_fields = fields + extra_fields
     table = model._meta.db_table
     quote = connection.ops.quote_name
-    column_sql = ", ".join(quote(f.column) for f in all_fields)
+    column_sql = ", ".join(quote(str(f.column)) for f in all_fields)
     source: Iterable[tuple] = rows
     if extra_values:
         source = (tuple(row) + extra_values for row in rows)

@@ -34,6 +34,12 @@ class ConflictError(CibleError):
     status_code = 409
 
 
+class TokenRefused(CibleError):
+    """An API token that is unknown, revoked, expired, or whose account is disabled."""
+
+    status_code = 401
+
+
 class PermissionDenied(CibleError):
     status_code = 403
 

@@ -94,6 +94,9 @@ def parse(params: Mapping[str, Any], filters: Sequence[Filter], sorts: Sequence[
             except NormalisationError as error:
                 query.errors.append(FieldError(param, error.message))
                 continue
+            except ValueError as error:  # e.g. NaceCodeInvalid from a filter's own parser
+                query.errors.append(FieldError(param, str(error)))
+                continue
             if value not in (None, ""):
                 query.filters[param] = value
     sort = str(params.get("sort") or "")

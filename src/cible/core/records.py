@@ -252,7 +252,9 @@ class RecordPages:
         return [
             path("", login_required(self.list_view), name=f"{p}_list"),
             path("export.csv", login_required(self.export_view), name=f"{p}_export"),
-            path("validate/", login_required(require_POST(self.validate_view)), name=f"{p}_validate"),
+            path(
+                "validate/", login_required(require_POST(self.validate_view)), name=f"{p}_validate"
+            ),
             path(
                 "new/",
                 login_required(require_http_methods(["GET", "POST"])(self.create_view)),

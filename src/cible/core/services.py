@@ -7,11 +7,12 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from cible.core import access
 from cible.core.audit import audit_context
-from cible.core.errors import FieldError, PermissionDenied, ValidationFailed
+from cible.core.errors import FieldError, PermissionDenied, TokenRefused, ValidationFailed
 from cible.core.models import AccessPolicy, ApiToken, Visibility
 
 
@@ -46,16 +47,28 @@ def api_token_revoke(*, user: Any, token_id: int) -> None:
 
 
 def api_token_authenticate(key: str) -> Any:
-    """The user behind an active token key, or None (unknown, revoked or expired)."""
-    if not key or len(key) > 200:
-        return None
-    token = (
-        ApiToken.objects.select_related("user", "user__profile")
-        .filter(key_hash=ApiToken.hash_key(key))
-        .first()
-    )
-    if token is None or not token.is_active or not token.user.is_active:
-        return None
+    """The user behind an active token key; raises `TokenRefused` saying why otherwise."""
+    token = None
+    if key and len(key) <= 200:
+        token = (
+            ApiToken.objects.select_related("user", "user__profile")
+            .filter(key_hash=ApiToken.hash_key(key))
+            .first()
+        )
+    if token is None:
+        raise TokenRefused(_("This API token is not known: check that it was copied whole."))
+    if token.revoked_at is not None:
+        raise TokenRefused(
+            _("This API token was revoked on %(date)s; create a new one.")
+            % {"date": date_format(timezone.localtime(token.revoked_at), "DATETIME_FORMAT")}
+        )
+    if token.expires_at is not None and token.expires_at <= timezone.now():
+        raise TokenRefused(
+            _("This API token expired on %(date)s; create a new one.")
+            % {"date": date_format(timezone.localtime(token.expires_at), "DATETIME_FORMAT")}
+        )
+    if not token.user.is_active:
+        raise TokenRefused(_("The account of this API token is disabled."))
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=5):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)  # not on every call

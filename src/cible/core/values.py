@@ -65,10 +65,9 @@ def amount(raw: Any, *, field: str, max_digits: int = 14, places: int = 2) -> De
         raise NormalisationError(field, f"« {str(raw)[:60]} » is not an amount")
     if value < 0:
         raise NormalisationError(field, "must not be negative")
-    value = value.quantize(Decimal(1).scaleb(-places))
-    if len(value.as_tuple().digits) > max_digits:
+    if value >= Decimal(10) ** (max_digits - places):  # checked first: quantize would overflow
         raise NormalisationError(field, f"is too large (at most {max_digits - places} digits)")
-    return value
+    return value.quantize(Decimal(1).scaleb(-places))
 
 
 def choice(raw: Any, *, field: str, choices: Iterable[tuple[str, Any]]) -> str:
@@ -99,6 +98,24 @@ def boolean(raw: Any, *, field: str) -> bool | None:
     if text in _FALSE:
         return False
     raise NormalisationError(field, f"« {str(raw)[:60]} » is not yes or no")
+
+
+def moment(raw: Any, *, field: str) -> dt.datetime | None:
+    """A point in time: a datetime, or ISO 8601 text; naive values are taken as UTC."""
+    if _blank(raw):
+        return None
+    if isinstance(raw, dt.datetime):
+        value = raw
+    elif isinstance(raw, dt.date):
+        value = dt.datetime.combine(raw, dt.time())
+    else:
+        try:
+            value = dt.datetime.fromisoformat(str(raw).strip())
+        except ValueError:
+            raise NormalisationError(
+                field, f"« {str(raw)[:60]} » is not a date and time (ISO 8601 expected)"
+            ) from None
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def date(raw: Any, *, field: str) -> dt.date | None:

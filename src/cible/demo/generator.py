@@ -7,7 +7,8 @@ the handful of users and teams and through `core.bulk` for everything that grows
 
 Determinism: the same size and seed give the same rows. Each step draws from its own random
 stream (`ctx.rng_for(name)`), so a step added later does not change what earlier steps produce.
-Dates are spread back from `ctx.today`, so they move with the day the demo is generated.
+Every date is an offset back from the start of `ctx.today` (UTC): a run on another day gives
+the same rows shifted in time (same deals open, won and lost), and `generate(today=…)` pins them.
 """
 
 from __future__ import annotations
@@ -139,8 +140,7 @@ def generate(
     """Generate the demo dataset of `size` into the configured database."""
     if size not in SIZES:
         raise ValueError(f"unknown size {size!r}: one of {', '.join(SIZES)}")
-    # Dates count back from the start of the (UTC) day, so that two runs on the same day give
-    # the same rows to the second; `today` pins them for good.
+    # Dates count back from the start of the (UTC) day: see the module docstring.
     today = today or timezone.now().astimezone(dt.UTC).date()
     ctx = DemoContext(
         seed=seed,

@@ -161,7 +161,7 @@ class Pools:
             ]
         from faker import Generator
 
-        generator = Generator()
+        generator: Any = Generator()
         generator.add_provider(importlib.import_module(f"faker.providers.person.{locale}").Provider)
         generator.add_provider(
             importlib.import_module(f"faker.providers.address.{locale}").Provider
@@ -275,13 +275,13 @@ def create_users(ctx: DemoContext) -> None:
     existing = {u.username: u for u in User.objects.filter(username__in=[u[0] for u in DEMO_USERS])}
     created = []
     for username, first, last, role, _teams, language in DEMO_USERS:
-        user = existing.get(username)
+        user: Any = existing.get(username)
         if user is None:
             user = user_create(
                 username=username,
-                password=None,
+                password=None,  # type: ignore[arg-type]  # unusable until the shared hash below
                 role=role,
-                first_name=first,  # type: ignore[arg-type]
+                first_name=first,
                 last_name=last,
                 email=f"{username}@{DEMO_EMAIL_DOMAIN}",
                 language=language,
@@ -405,7 +405,7 @@ class OrganisationFactory:
         self.decision_titles = Weighted([(t, t.weight) for t in ref.DECISION_TITLES])
         self.owners = {
             group: Weighted([(ctx.users[u].pk, w) for u, w in pairs])
-            for group, pairs in ref_owners().items()
+            for group, pairs in OWNERS_BY_GROUP.items()
         }
         self.siren_offset = self.rng.randrange(_SIREN_SPAN)
         self.domains: dict[str, int] = {}
@@ -488,9 +488,9 @@ class OrganisationFactory:
             low, high = ref.HEADCOUNT_RANGES[size]
             if planted:
                 low, high = (60, 249) if size == "pme" else (250, 900)
-            headcount: int | None = int(math.exp(rng.uniform(math.log(low), math.log(high + 1))))
-            headcount = min(max(headcount, low), high)
-            band = band_for(headcount)
+            drawn = int(math.exp(rng.uniform(math.log(low), math.log(high + 1))))
+            headcount: int | None = min(max(drawn, low), high)
+            band = band_for(min(max(drawn, low), high))
             if random_() < 0.05:
                 headcount = None  # known band only (e.g. from the SIRENE register)
             size_class = size_class_for(band)
@@ -697,10 +697,6 @@ class OrganisationFactory:
                     verified,
                 )
             )
-
-
-def ref_owners() -> dict[str, tuple[tuple[str, int], ...]]:
-    return OWNERS_BY_GROUP
 
 
 def _next_id(model: Any) -> int:

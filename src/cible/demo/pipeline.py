@@ -25,7 +25,7 @@ from cible.demo import reference as ref
 from cible.demo.generator import DemoContext, Step, register
 from cible.demo.people import Weighted
 from cible.people.models import Contact, Organisation
-from cible.pipeline.models import DEFAULT_PROBABILITY, OPEN_STAGES, Opportunity
+from cible.pipeline.models import DEFAULT_PROBABILITY, OPEN_STAGES, Opportunity, Stage
 
 OPPORTUNITY_COLUMNS = [
     "id",
@@ -274,7 +274,7 @@ class DealFactory:
                     recurring,
                     "EUR",
                     stage,
-                    DEFAULT_PROBABILITY[stage],
+                    DEFAULT_PROBABILITY[Stage(stage)],
                     expected,
                     closed_on,
                     lost_reason,

@@ -20,6 +20,7 @@ from cible.core.api_kit import (
     paginate,
     raise_query_errors,
     run_bulk,
+    viewer,
 )
 from cible.core.audit import Channel
 from cible.core.errors import FieldError, ValidationFailed
@@ -57,12 +58,12 @@ BULK_ERRORS: dict[int, Any] = {**ERRORS, 422: BulkErrorOut}
 
 
 def _find_by_key(
-    viewer: Any, model: type[Model], field: str, raw: Any, *, lookup: str, key: Any
-) -> Model | None:
+    user: Any, model: type[Any], field: str, raw: Any, *, lookup: str, key: Any
+) -> Any:
     """The one visible record whose `lookup` equals `key`; two or more is ambiguous."""
     if field == "id":
-        return access.visible(viewer, model.objects.all()).filter(pk=raw).first()
-    found = list(access.visible(viewer, model.objects.all()).filter(**{lookup: key})[:5])
+        return access.visible(user, model.objects.all()).filter(pk=raw).first()
+    found = list(access.visible(user, model.objects.all()).filter(**{lookup: key})[:5])
     if len(found) > 1:
         ids = ", ".join(str(r.pk) for r in found)
         raise ValidationFailed(
@@ -91,7 +92,7 @@ def _normalised_key(normaliser: Any, field: str, raw: Any) -> Any:
 def list_organisations(request: HttpRequest, params: Query[OrganisationQuery]) -> Any:
     """Visible organisations matching the filters of the list page, one page at a time."""
     try:
-        qs, query = selectors.organisation_list(viewer=request.auth, params=request.GET)
+        qs, query = selectors.organisation_list(viewer=viewer(request), params=request.GET)
     except nace.NaceCodeInvalid as error:
         # The naf_code filter raises where the other filters report; until it reports like
         # them (see listing.parse), a bad code is still the client's 422, not our 500.
@@ -112,7 +113,7 @@ def list_organisations(request: HttpRequest, params: Query[OrganisationQuery]) -
 )
 def create_organisation(request: HttpRequest, payload: OrganisationIn) -> Any:
     organisation = services.organisation_create(
-        actor=request.auth, channel=Channel.API, data=payload.data()
+        actor=viewer(request), channel=Channel.API, data=payload.data()
     )
     return Status(201, organisation_out(organisation))
 
@@ -137,22 +138,22 @@ def bulk_organisations(
     updates the organisation you can see with the same SIREN or domain, and anything else is
     created. If one item is refused nothing is written, and the 422 lists every refused item.
     """
-    viewer = request.auth
+    user = viewer(request)
 
     def find(field: str, raw: Any) -> Model | None:
         lookup, key = _organisation_keys(field, raw)
-        return _find_by_key(viewer, Organisation, field, raw, lookup=lookup, key=key)
+        return _find_by_key(user, Organisation, field, raw, lookup=lookup, key=key)
 
     spec = BulkSpec(
         find=find,
         create=lambda data: services.organisation_create(
-            actor=viewer, channel=Channel.API, data=data
+            actor=user, channel=Channel.API, data=data
         ),
         update=lambda record, data, version: services.organisation_update(
             organisation=record,
-            actor=viewer,
+            actor=user,
             channel=Channel.API,
-            data=data,  # type: ignore[arg-type]
+            data=data,
             expected_version=version,
         ),
         verbose_name=str(Organisation._meta.verbose_name),
@@ -165,7 +166,9 @@ def bulk_organisations(
     "/organisations/{pk}", response={200: OrganisationOut, **ERRORS}, tags=["organisations"]
 )
 def get_organisation(request: HttpRequest, pk: Path[Id]) -> Any:
-    return organisation_out(selectors.get_visible(viewer=request.auth, model=Organisation, pk=pk))
+    return organisation_out(
+        selectors.get_visible(viewer=viewer(request), model=Organisation, pk=pk)
+    )
 
 
 @router.patch(
@@ -173,12 +176,12 @@ def get_organisation(request: HttpRequest, pk: Path[Id]) -> Any:
 )
 def update_organisation(request: HttpRequest, pk: Path[Id], payload: OrganisationPatch) -> Any:
     """Change the fields sent; `version` must be the one you read (409 if it moved since)."""
-    organisation = selectors.get_visible(viewer=request.auth, model=Organisation, pk=pk)
+    organisation = selectors.get_visible(viewer=viewer(request), model=Organisation, pk=pk)
     data = payload.data()
     version = data.pop("version")
     organisation = services.organisation_update(
         organisation=organisation,
-        actor=request.auth,
+        actor=viewer(request),
         channel=Channel.API,
         data=data,
         expected_version=version,
@@ -188,8 +191,10 @@ def update_organisation(request: HttpRequest, pk: Path[Id], payload: Organisatio
 
 @router.delete("/organisations/{pk}", response={204: None, **WRITE_ERRORS}, tags=["organisations"])
 def delete_organisation(request: HttpRequest, pk: Path[Id]) -> Any:
-    organisation = selectors.get_visible(viewer=request.auth, model=Organisation, pk=pk)
-    services.organisation_delete(organisation=organisation, actor=request.auth, channel=Channel.API)
+    organisation = selectors.get_visible(viewer=viewer(request), model=Organisation, pk=pk)
+    services.organisation_delete(
+        organisation=organisation, actor=viewer(request), channel=Channel.API
+    )
     return Status(204, None)
 
 
@@ -199,7 +204,7 @@ def delete_organisation(request: HttpRequest, pk: Path[Id]) -> Any:
 @router.get("/contacts", response={200: ContactPage, **ERRORS}, tags=["contacts"])
 def list_contacts(request: HttpRequest, params: Query[ContactQuery]) -> Any:
     """Visible contacts matching the filters of the list page, one page at a time."""
-    qs, query = selectors.contact_list(viewer=request.auth, params=request.GET)
+    qs, query = selectors.contact_list(viewer=viewer(request), params=request.GET)
     raise_query_errors(query.errors)
     return paginate(
         qs.select_related(None),
@@ -212,7 +217,9 @@ def list_contacts(request: HttpRequest, params: Query[ContactQuery]) -> Any:
 
 @router.post("/contacts", response={201: ContactOut, **WRITE_ERRORS}, tags=["contacts"])
 def create_contact(request: HttpRequest, payload: ContactIn) -> Any:
-    contact = services.contact_create(actor=request.auth, channel=Channel.API, data=payload.data())
+    contact = services.contact_create(
+        actor=viewer(request), channel=Channel.API, data=payload.data()
+    )
     return Status(201, contact_out(contact))
 
 
@@ -225,22 +232,22 @@ def bulk_contacts(
     An item with an `id` updates that contact; otherwise `match=email` updates the contact you
     can see with the same email address, and anything else is created.
     """
-    viewer = request.auth
+    user = viewer(request)
 
     def find(field: str, raw: Any) -> Model | None:
         if field == "email":
             key = _normalised_key(lambda value: norm.email(value, field="email"), "email", raw)
-            return _find_by_key(viewer, Contact, field, raw, lookup="email_key", key=key)
-        return _find_by_key(viewer, Contact, field, raw, lookup="pk", key=raw)
+            return _find_by_key(user, Contact, field, raw, lookup="email_key", key=key)
+        return _find_by_key(user, Contact, field, raw, lookup="pk", key=raw)
 
     spec = BulkSpec(
         find=find,
-        create=lambda data: services.contact_create(actor=viewer, channel=Channel.API, data=data),
+        create=lambda data: services.contact_create(actor=user, channel=Channel.API, data=data),
         update=lambda record, data, version: services.contact_update(
             contact=record,
-            actor=viewer,
+            actor=user,
             channel=Channel.API,
-            data=data,  # type: ignore[arg-type]
+            data=data,
             expected_version=version,
         ),
         verbose_name=str(Contact._meta.verbose_name),
@@ -251,18 +258,18 @@ def bulk_contacts(
 
 @router.get("/contacts/{pk}", response={200: ContactOut, **ERRORS}, tags=["contacts"])
 def get_contact(request: HttpRequest, pk: Path[Id]) -> Any:
-    return contact_out(selectors.get_visible(viewer=request.auth, model=Contact, pk=pk))
+    return contact_out(selectors.get_visible(viewer=viewer(request), model=Contact, pk=pk))
 
 
 @router.patch("/contacts/{pk}", response={200: ContactOut, **WRITE_ERRORS}, tags=["contacts"])
 def update_contact(request: HttpRequest, pk: Path[Id], payload: ContactPatch) -> Any:
     """Change the fields sent; `version` must be the one you read (409 if it moved since)."""
-    contact = selectors.get_visible(viewer=request.auth, model=Contact, pk=pk)
+    contact = selectors.get_visible(viewer=viewer(request), model=Contact, pk=pk)
     data = payload.data()
     version = data.pop("version")
     contact = services.contact_update(
         contact=contact,
-        actor=request.auth,
+        actor=viewer(request),
         channel=Channel.API,
         data=data,
         expected_version=version,
@@ -272,6 +279,6 @@ def update_contact(request: HttpRequest, pk: Path[Id], payload: ContactPatch) ->
 
 @router.delete("/contacts/{pk}", response={204: None, **WRITE_ERRORS}, tags=["contacts"])
 def delete_contact(request: HttpRequest, pk: Path[Id]) -> Any:
-    contact = selectors.get_visible(viewer=request.auth, model=Contact, pk=pk)
-    services.contact_delete(contact=contact, actor=request.auth, channel=Channel.API)
+    contact = selectors.get_visible(viewer=viewer(request), model=Contact, pk=pk)
+    services.contact_delete(contact=contact, actor=viewer(request), channel=Channel.API)
     return Status(204, None)

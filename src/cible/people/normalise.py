@@ -50,7 +50,8 @@ def _long_text(field: str) -> Normaliser:
     def clean(raw: Any) -> str | None:
         if raw is None:
             return None
-        text = str(raw).strip()
+        # Keep line breaks and tabs; drop other control characters (PostgreSQL refuses NUL).
+        text = "".join(c for c in str(raw) if c in "\n\t" or c >= " ").strip()
         if len(text) > 10_000:
             raise norm.NormalisationError(
                 field, f"is too long ({len(text)} characters, at most 10000)"
@@ -84,7 +85,7 @@ ORGANISATION_SPECS: dict[str, Normaliser] = {
     "tier": _choice("tier", Tier.choices),
     "source": _choice("source", Source.choices),
     "description": _long_text("description"),
-    "last_verified_at": lambda raw: raw,
+    "last_verified_at": partial(values.moment, field="last_verified_at"),
 }
 ORGANISATION_BLANKS = {
     name: None for name in ("headcount", "annual_revenue", "sales_team_size", "last_verified_at")
@@ -183,7 +184,7 @@ CONTACT_SPECS: dict[str, Normaliser] = {
     "lifecycle_stage": _choice("lifecycle_stage", LifecycleStage.choices),
     "source": _choice("source", Source.choices),
     "has_left": partial(values.boolean, field="has_left"),
-    "last_verified_at": lambda raw: raw,
+    "last_verified_at": partial(values.moment, field="last_verified_at"),
 }
 CONTACT_BLANKS: dict[str, Any] = {name: "" for name in CONTACT_SPECS}
 CONTACT_BLANKS.update(

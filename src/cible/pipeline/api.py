@@ -19,6 +19,7 @@ from cible.core.api_kit import (
     paginate,
     raise_query_errors,
     run_bulk,
+    viewer,
 )
 from cible.core.audit import Channel
 from cible.core.errors import FieldError, PermissionDenied
@@ -51,7 +52,7 @@ BULK_ERRORS: dict[int, Any] = {**ERRORS, 422: BulkErrorOut}
 
 def _refuse_hidden_amount_filters(request: HttpRequest) -> None:
     """Filtering by an amount you may not see would reveal it: refuse rather than ignore."""
-    if access.amounts_visible(request.auth):
+    if access.amounts_visible(viewer(request)):
         return
     names = [f.param for f in selectors.AMOUNT_FILTERS]
     sent = [p for name in names for p in (f"{name}_min", f"{name}_max") if request.GET.get(p)]
@@ -66,9 +67,9 @@ def _refuse_hidden_amount_filters(request: HttpRequest) -> None:
 def list_opportunities(request: HttpRequest, params: Query[OpportunityQuery]) -> Any:
     """Visible opportunities matching the filters of the list page, one page at a time."""
     _refuse_hidden_amount_filters(request)
-    qs, query = selectors.opportunity_list(viewer=request.auth, params=request.GET)
+    qs, query = selectors.opportunity_list(viewer=viewer(request), params=request.GET)
     raise_query_errors(query.errors)
-    show = access.amounts_visible(request.auth)
+    show = access.amounts_visible(viewer(request))
     qs = qs.select_related(None).prefetch_related("competitors")
     return paginate(
         qs,
@@ -82,9 +83,9 @@ def list_opportunities(request: HttpRequest, params: Query[OpportunityQuery]) ->
 @router.post("/opportunities", response={201: OpportunityOut, **WRITE_ERRORS})
 def create_opportunity(request: HttpRequest, payload: OpportunityIn) -> Any:
     opportunity = services.opportunity_create(
-        actor=request.auth, channel=Channel.API, data=payload.data()
+        actor=viewer(request), channel=Channel.API, data=payload.data()
     )
-    show = access.amounts_visible(request.auth)
+    show = access.amounts_visible(viewer(request))
     return Status(201, opportunity_out(opportunity, show_amounts=show))
 
 
@@ -94,21 +95,19 @@ def bulk_opportunities(
 ) -> Any:
     """Create or update up to 1,000 opportunities, all or nothing: an item with an `id` updates
     that opportunity, one without is created."""
-    viewer = request.auth
+    user = viewer(request)
 
     def find(field: str, raw: Any) -> Model | None:
-        return access.visible(viewer, Opportunity.objects.all()).filter(pk=raw).first()
+        return access.visible(user, Opportunity.objects.all()).filter(pk=raw).first()
 
     spec = BulkSpec(
         find=find,
-        create=lambda data: services.opportunity_create(
-            actor=viewer, channel=Channel.API, data=data
-        ),
+        create=lambda data: services.opportunity_create(actor=user, channel=Channel.API, data=data),
         update=lambda record, data, version: services.opportunity_update(
             opportunity=record,
-            actor=viewer,
+            actor=user,
             channel=Channel.API,
-            data=data,  # type: ignore[arg-type]
+            data=data,
             expected_version=version,
         ),
         verbose_name=str(Opportunity._meta.verbose_name),
@@ -119,32 +118,32 @@ def bulk_opportunities(
 
 @router.get("/opportunities/{pk}", response={200: OpportunityOut, **ERRORS})
 def get_opportunity(request: HttpRequest, pk: Path[Id]) -> Any:
-    opportunity = get_visible(viewer=request.auth, model=Opportunity, pk=pk)
+    opportunity = get_visible(viewer=viewer(request), model=Opportunity, pk=pk)
     return opportunity_out(
-        opportunity, show_amounts=access.can(request.auth, "view_amounts", opportunity)
+        opportunity, show_amounts=access.can(viewer(request), "view_amounts", opportunity)
     )
 
 
 @router.patch("/opportunities/{pk}", response={200: OpportunityOut, **WRITE_ERRORS})
 def update_opportunity(request: HttpRequest, pk: Path[Id], payload: OpportunityPatch) -> Any:
     """Change the fields sent; `version` must be the one you read (409 if it moved since)."""
-    opportunity = get_visible(viewer=request.auth, model=Opportunity, pk=pk)
+    opportunity = get_visible(viewer=viewer(request), model=Opportunity, pk=pk)
     data = payload.data()
     version = data.pop("version")
     opportunity = services.opportunity_update(
         opportunity=opportunity,
-        actor=request.auth,
+        actor=viewer(request),
         channel=Channel.API,
         data=data,
         expected_version=version,
     )
     return opportunity_out(
-        opportunity, show_amounts=access.can(request.auth, "view_amounts", opportunity)
+        opportunity, show_amounts=access.can(viewer(request), "view_amounts", opportunity)
     )
 
 
 @router.delete("/opportunities/{pk}", response={204: None, **WRITE_ERRORS})
 def delete_opportunity(request: HttpRequest, pk: Path[Id]) -> Any:
-    opportunity = get_visible(viewer=request.auth, model=Opportunity, pk=pk)
-    services.opportunity_delete(opportunity=opportunity, actor=request.auth, channel=Channel.API)
+    opportunity = get_visible(viewer=viewer(request), model=Opportunity, pk=pk)
+    services.opportunity_delete(opportunity=opportunity, actor=viewer(request), channel=Channel.API)
     return Status(204, None)
