@@ -12,6 +12,7 @@ from typing import Any
 
 from django import forms
 from django.db import models
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from cible.core.errors import CibleError
@@ -67,11 +68,7 @@ class StyledForm(forms.Form):
 
 
 def _field_for(model_field: models.Field, *, required: bool) -> forms.Field:  # type: ignore[type-arg]
-    label = (
-        model_field.verbose_name.capitalize()
-        if isinstance(model_field.verbose_name, str)
-        else model_field.verbose_name
-    )
+    label = capfirst(model_field.verbose_name)  # lazy: translated when the form is shown
     common: dict[str, Any] = {
         "label": label,
         "required": required,
@@ -120,7 +117,7 @@ def record_form(
     dynamic: dict[str, tuple[str, ChoicesFactory]] = {}
     for name in fields:
         model_field = model._meta.get_field(name)
-        label = str(model_field.verbose_name).capitalize()
+        label = capfirst(model_field.verbose_name)
         if name in multiple:
             attributes[name] = forms.MultipleChoiceField(
                 label=label, required=False, widget=forms.CheckboxSelectMultiple
