@@ -91,6 +91,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- background work -------------------------------------------------------------------------
 REDIS_URL = env_str("CIBLE_REDIS_URL", "")
+HUEY: dict[str, object]
 if REDIS_URL:
     HUEY = {"huey_class": "huey.RedisHuey", "name": "cible", "url": REDIS_URL}
 else:

@@ -28,9 +28,13 @@ def save_versioned(obj: V, *, expected_version: int | None = None) -> V:
     expected = obj.version if expected_version is None else expected_version
     model = type(obj)
     with transaction.atomic():
-        moved = model.objects.filter(pk=obj.pk, version=expected).update(version=F("version") + 1)
+        moved = model._default_manager.filter(pk=obj.pk, version=expected).update(
+            version=F("version") + 1
+        )
         if not moved:
-            current = model.objects.filter(pk=obj.pk).values_list("version", flat=True).first()
+            current = (
+                model._default_manager.filter(pk=obj.pk).values_list("version", flat=True).first()
+            )
             if current is None:
                 raise ConflictError(_("This record has been deleted by someone else."))
             raise ConflictError(

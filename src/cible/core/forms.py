@@ -117,7 +117,7 @@ def record_form(
     dynamic: dict[str, tuple[str, ChoicesFactory]] = {}
     for name in fields:
         model_field = model._meta.get_field(name)
-        label = capfirst(model_field.verbose_name)
+        label = capfirst(getattr(model_field, "verbose_name", name))
         if name in multiple:
             attributes[name] = forms.MultipleChoiceField(
                 label=label, required=False, widget=forms.CheckboxSelectMultiple
@@ -143,7 +143,7 @@ def record_form(
                 }
             )
 
-    def __init__(self: forms.Form, *args: Any, **kwargs: Any) -> None:
+    def __init__(self: StyledForm, *args: Any, **kwargs: Any) -> None:
         StyledForm.__init__(self, *args, **kwargs)
         for name, (kind, factory) in dynamic.items():
             options = [(str(k), v) for k, v in factory()]

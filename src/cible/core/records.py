@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Model, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
@@ -88,7 +88,7 @@ class RecordPages:
 
     def get(self, request: HttpRequest, pk: Any) -> Any:
         try:
-            return access.visible(request.user, self.model.objects.all()).get(pk=pk)
+            return access.visible(request.user, self.model._default_manager.all()).get(pk=pk)
         except (self.model.DoesNotExist, ValueError):  # type: ignore[attr-defined]
             raise Http404(_("Not found, or not visible to you.")) from None
 
@@ -122,7 +122,7 @@ class RecordPages:
         template = "core/_list_results.html" if request.htmx else "core/list.html"  # type: ignore[attr-defined]
         return render(request, template, context)
 
-    def export_view(self, request: HttpRequest) -> HttpResponse:
+    def export_view(self, request: HttpRequest) -> HttpResponseBase:
         qs, query = self.list_selector(viewer=request.user, params=request.GET)
         columns = self.visible_columns(request.user)
         total = qs.count()

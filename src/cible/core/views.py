@@ -25,7 +25,7 @@ def search_view(request: HttpRequest) -> HttpResponse:
     results = search.search(request.user, text, limit=10)
     template = (
         "core/_search_results.html"
-        if request.htmx and request.GET.get("inline")
+        if getattr(request, "htmx", False) and request.GET.get("inline")
         else "core/search.html"
     )  # type: ignore[attr-defined]
     return render(request, template, {"results": results, "q": text})
@@ -53,7 +53,7 @@ def tokens_view(request: HttpRequest) -> HttpResponse:
             show_errors(form, error)
         else:
             form = TokenForm()
-    tokens = ApiToken.objects.filter(user=request.user)
+    tokens = ApiToken.objects.filter(user=request.user)  # type: ignore[misc]  # login_required
     return render(request, "core/tokens.html", {"form": form, "tokens": tokens, "new_key": new_key})
 
 

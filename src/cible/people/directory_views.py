@@ -153,7 +153,8 @@ def team_edit_view(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     )
     form = TeamForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        manager = User.objects.filter(pk=form.cleaned_data["manager"] or None).first()
+        manager_id = form.cleaned_data["manager"]
+        manager = User.objects.filter(pk=int(manager_id)).first() if manager_id else None
         try:
             services.team_save(
                 actor=request.user,

@@ -302,11 +302,11 @@ def _require_admin(actor: Any) -> None:
         raise PermissionDenied(_("Only administrators may manage users and teams."))
 
 
-def _team_errors(name: str, manager: Any, team: Team | None = None) -> list[FieldError]:
+def _team_errors(name: str, team: Team | None = None) -> list[FieldError]:
     errors = []
     if not name:
         errors.append(FieldError("name", _("is required")))
-    elif Team.objects.filter(name__iexact=name).exclude(pk=getattr(team, "pk", None)).exists():
+    elif Team.objects.filter(name__iexact=name).exclude(pk=team.pk if team else -1).exists():
         errors.append(FieldError("name", _("another team already has this name")))
     return errors
 
@@ -401,7 +401,7 @@ def team_save(
     """Create a team, or rename it and change its manager."""
     _require_admin(actor)
     name = " ".join((name or "").split())[:100]
-    errors = _team_errors(name, manager, team)
+    errors = _team_errors(name, team)
     if errors:
         raise ValidationFailed(errors=errors)
     with audit_context(actor=actor, channel=channel):

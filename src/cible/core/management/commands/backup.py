@@ -34,7 +34,7 @@ class Command(BaseCommand):
             dest.close()
             source.close()
         elif db["ENGINE"].endswith("postgresql"):
-            command, env = pg_environment(db, "pg_dump")
+            command, env = pg_environment(dict(db), "pg_dump")
             result = subprocess.run(
                 [*command, "--format=custom", "--file", str(target)],
                 env=env,

@@ -44,7 +44,7 @@ class Command(BaseCommand):
             live.close()
             backup.close()
         elif db["ENGINE"].endswith("postgresql"):
-            command, env = pg_environment(db, "pg_restore")
+            command, env = pg_environment(dict(db), "pg_restore")
             result = subprocess.run(
                 [*command, "--clean", "--if-exists", "--no-owner", str(source)],
                 env=env,
