@@ -19,12 +19,20 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def setup_django() -> None:
-    """Configure Django from CIBLE_DATABASE_URL / CIBLE_VAR_DIR (set by run_all.py or by hand)."""
-    sys.path.insert(0, str(ROOT / "src"))
+    """Configure Django from CIBLE_DATABASE_URL / CIBLE_VAR_DIR (set by run_all.py or by hand).
+
+    run_all.py points CIBLE_BENCH_SRC at a snapshot of src/ taken when it started, so that a
+    run of half an hour measures one version of the code even if the tree changes meanwhile.
+    """
+    sys.path.insert(0, os.environ.get("CIBLE_BENCH_SRC") or str(ROOT / "src"))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cible.settings")
     import django
 
     django.setup()
+    from django.urls import get_resolver
+
+    # Import every view now: fail in seconds, not after a load of several minutes.
+    assert get_resolver().url_patterns
 
 
 @dataclass

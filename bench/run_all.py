@@ -248,7 +248,17 @@ def main() -> None:
     began = time.perf_counter()
     info = machine()
     databases = ["sqlite", "postgres"] if args.db == "both" else [args.db]
-    runs = [run_database(db, args) for db in databases]
+    snapshot = Path(tempfile.mkdtemp(prefix="cible-bench-src."))
+    try:
+        shutil.copytree(
+            ROOT / "src" / "cible",
+            snapshot / "cible",
+            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+        )
+        os.environ["CIBLE_BENCH_SRC"] = str(snapshot)
+        runs = [run_database(db, args) for db in databases]
+    finally:
+        shutil.rmtree(snapshot, ignore_errors=True)
     load_after = " ".join(f"{x:.2f}" for x in os.getloadavg())
     for run in runs:
         print_table(f"{run['version']}", [_result(r) for r in run["results"]])

@@ -26,6 +26,7 @@ CATALOG = "LC_MESSAGES/django"
 
 @dataclass
 class Entry:
+    msgctxt: str | None = None
     msgid: str = ""
     msgid_plural: str | None = None
     msgstr: str = ""
@@ -38,6 +39,11 @@ class Entry:
         if self.msgid_plural is None:
             return [self.msgstr]
         return [self.msgstr_plural[i] for i in sorted(self.msgstr_plural)]
+
+    @property
+    def key(self) -> str:
+        """The msgid as a compiled catalog knows it: "context\x04msgid" under a msgctxt."""
+        return self.msgid if self.msgctxt is None else f"{self.msgctxt}\x04{self.msgid}"
 
 
 _ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\"}
@@ -84,15 +90,14 @@ def parse_po(path: Path) -> list[Entry]:
                 current.msgstr_plural[int(index)] = value
             else:
                 target = (keyword, None)
-                if keyword != "msgctxt":
-                    setattr(current, keyword, value)
+                setattr(current, keyword, value)
             continue
         assert line.startswith('"') and target is not None, f"{path}:{number}: {raw!r}"
         name, index = target
         if name == "msgstr_plural":
             assert index is not None
             current.msgstr_plural[index] += _unquote(line)
-        elif name != "msgctxt":
+        else:
             setattr(current, name, getattr(current, name) + _unquote(line))
     flush()
     return entries
@@ -103,7 +108,8 @@ def _messages(language: str) -> list[Entry]:
 
 
 def _where(entry: Entry) -> str:
-    return f"line {entry.line}: {entry.msgid!r}"
+    context = f" ({entry.msgctxt})" if entry.msgctxt is not None else ""
+    return f"line {entry.line}: {entry.msgid!r}{context}"
 
 
 # Python-format placeholders, template variables and HTML tags (not "<token>"-style text).
@@ -168,11 +174,11 @@ def test_the_compiled_catalog_matches_its_source(language):
     stale = []
     for entry in _messages(language):
         if entry.msgid_plural is None:
-            if entry.msgstr and catalog.get(entry.msgid) != entry.msgstr:
+            if entry.msgstr and catalog.get(entry.key) != entry.msgstr:
                 stale.append(_where(entry))
         else:
             for index, text in entry.msgstr_plural.items():
-                if text and catalog.get((entry.msgid, index)) != text:
+                if text and catalog.get((entry.key, index)) != text:
                     stale.append(_where(entry))
     assert stale == [], "run `django-admin compilemessages` in src/cible"
 
@@ -225,3 +231,92 @@ def test_a_page_speaks_the_language_of_the_users_profile(cast, client_for):
     assert '<html lang="en">' in english_page
     assert "Log out" in english_page
     assert "Se déconnecter" not in english_page
+
+
+# --------------------------------------------------------------------------- validation messages
+
+
+def test_normaliser_messages_are_french_when_french_is_active():
+    from cible.core import normalisers
+    from cible.core.normalisers import NormalisationError
+
+    with translation.override("fr"), pytest.raises(NormalisationError) as caught:
+        normalisers.siren("123")
+    assert caught.value.field == "siren"
+    assert (
+        caught.value.message
+        == "«\u00a0123\u00a0» n'est pas un SIREN valide\u00a0: 9 chiffres attendus"
+    )
+    with translation.override("fr"), pytest.raises(NormalisationError) as caught:
+        normalisers.siren("732 829 321")
+    assert "clé de contrôle" in caught.value.message
+    with translation.override("en"), pytest.raises(NormalisationError) as caught:
+        normalisers.siren("123")
+    assert caught.value.message == "« 123 » is not a valid SIREN: 9 digits expected"
+
+
+def test_email_messages_leave_no_english_behind_in_french():
+    from cible.core import normalisers
+    from cible.core.normalisers import NormalisationError
+
+    with translation.override("fr"), pytest.raises(NormalisationError) as caught:
+        normalisers.email("jean")
+    assert caught.value.message == (
+        "«\u00a0jean\u00a0» n'est pas une adresse e-mail valide\u00a0: il manque l'arobase (@)"
+    )
+    # A problem the email library words in a way we do not know: a plain French sentence.
+    with translation.override("fr"), pytest.raises(NormalisationError) as caught:
+        normalisers.email("jean\uff20example.fr")
+    assert (
+        caught.value.message
+        == "«\u00a0jean\uff20example.fr\u00a0» n'est pas une adresse e-mail valide"
+    )
+    with translation.override("en"), pytest.raises(NormalisationError) as caught:
+        normalisers.email("jean\uff20example.fr")
+    assert "at-sign" in caught.value.message
+
+
+def test_value_parser_messages_are_french_when_french_is_active():
+    from cible.core import values
+    from cible.core.normalisers import NormalisationError
+
+    with translation.override("fr"):
+        with pytest.raises(NormalisationError) as caught:
+            values.amount("abc", field="x")
+        assert caught.value.message == "«\u00a0abc\u00a0» n'est pas un montant"
+        with pytest.raises(NormalisationError) as caught:
+            values.date("31/02/2026", field="closed_on")
+        assert "utilisez AAAA-MM-JJ ou JJ/MM/AAAA" in caught.value.message
+        with pytest.raises(NormalisationError) as caught:
+            values.whole_number("250", field="probability", maximum=100)
+        assert caught.value.message == "250 est hors limites (de 0 à 100)"
+
+
+def test_record_rules_and_codes_speak_french():
+    from cible.core import nace
+    from cible.core.audit import ACTION_LABELS, Channel
+    from cible.people.models import HeadcountBand
+    from cible.people.normalise import clean_organisation
+
+    with translation.override("fr"):
+        with pytest.raises(nace.NaceCodeInvalid) as caught:
+            nace.parse_naf("00.00Z")
+        assert str(caught.value) == (
+            "«\u00a000.00Z\u00a0» n'est pas un code NAF/NACE\u00a0: la division 00 n'existe pas"
+        )
+        cleaned = clean_organisation({"colour": "blue", "headcount": "beaucoup"})
+        messages = {error.field: error.message for error in cleaned.errors}
+        assert messages == {
+            "colour": "n'est pas un champ modifiable",
+            "headcount": "«\u00a0beaucoup\u00a0» n'est pas un nombre entier",
+        }
+        assert str(HeadcountBand.B1000_4999.label) == "1\u00a0000–4\u00a0999"
+        assert str(HeadcountBand.B5000.label) == "5\u00a0000+"
+        assert str(Channel.CLI.label) == "Ligne de commande"
+        assert [str(label) for label in ACTION_LABELS.values()] == [
+            "créée",
+            "modifiée",
+            "supprimée",
+            "exportée",
+        ]
+        assert gettext("created") == "créé le"  # created_at's label keeps its own translation

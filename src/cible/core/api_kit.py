@@ -93,7 +93,7 @@ Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 def _check_text(value: Any) -> Any:
     if isinstance(value, str) and "\x00" in value:
-        raise ValueError("must not contain NUL characters")
+        raise ValueError(_("must not contain NUL characters"))
     if isinstance(value, list):
         for item in value:
             _check_text(item)
@@ -301,7 +301,7 @@ class BulkSpec:
     find: Callable[[str, Any], Any]
     create: Callable[[dict[str, Any]], Any]
     update: Callable[[Any, dict[str, Any], int | None], Any]
-    verbose_name: str = "record"
+    verbose_name: str = ""  # the model's verbose name, as shown in messages ("record" if blank)
 
 
 def _item_errors(error: CibleError) -> list[FieldError]:
@@ -345,7 +345,10 @@ def run_bulk(items: Sequence[Mapping[str, Any]], *, match: str, spec: BulkSpec) 
                                     FieldError(
                                         "id",
                                         _("no %(what)s with id %(id)s")
-                                        % {"what": spec.verbose_name, "id": record_id},
+                                        % {
+                                            "what": spec.verbose_name or _("record"),
+                                            "id": record_id,
+                                        },
                                     )
                                 ]
                             )

@@ -18,14 +18,26 @@ from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models.signals import pre_save
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Channel(models.TextChoices):
-    UI = "ui", "UI"
-    API = "api", "API"
-    CLI = "cli", "CLI"
-    IMPORT = "import", "Import"
-    JOB = "job", "Job"
+    UI = "ui", _("UI")
+    API = "api", _("API")
+    CLI = "cli", _("Command line")
+    IMPORT = "import", _("Import")
+    JOB = "job", _("Background job")
+
+
+# What happened to a record, by django-auditlog's action number, for history pages
+# (auditlog's own labels are English only). An access entry is an export (see log_export).
+ACTION_LABELS = {
+    LogEntry.Action.CREATE: pgettext_lazy("audit action", "created"),
+    LogEntry.Action.UPDATE: pgettext_lazy("audit action", "changed"),
+    LogEntry.Action.DELETE: pgettext_lazy("audit action", "deleted"),
+    LogEntry.Action.ACCESS: pgettext_lazy("audit action", "exported"),
+}
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from cible.core.errors import FieldError, ValidationFailed
 from cible.core.normalisers import NormalisationError
 
@@ -59,7 +61,7 @@ def clean_fields(
     for name, raw in data.items():
         spec = specs.get(name)
         if spec is None:
-            result.errors.append(FieldError(name, "is not a field that can be set"))
+            result.errors.append(FieldError(name, _("is not a field that can be set")))
             continue
         try:
             value = spec(raw)

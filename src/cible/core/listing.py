@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from cible.core import values
 from cible.core.errors import FieldError
@@ -31,6 +32,8 @@ class Filter:
     path: str = ""
     choices: Callable[[], Sequence[tuple[Any, Any]]] | None = None
     normalise: Callable[[str], Any] | None = None
+    # Usable in links and the API (?organisation=42) but not offered in the filter panel.
+    hidden: bool = False
 
     @property
     def lookup(self) -> str:
@@ -103,7 +106,9 @@ def parse(params: Mapping[str, Any], filters: Sequence[Filter], sorts: Sequence[
     if sort and sort.lstrip("-") in {s.param for s in sorts}:
         query.sort = sort
     elif sort:
-        query.errors.append(FieldError("sort", f"cannot sort by « {sort[:40]} »"))
+        query.errors.append(
+            FieldError("sort", _("cannot sort by « %(sort)s »") % {"sort": sort[:40]})
+        )
     return query
 
 

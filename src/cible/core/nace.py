@@ -9,13 +9,17 @@ format is right and its division exists.
 Labels: French wording from INSEE (NAF rév. 2), English wording from Eurostat
 (NACE Rev. 2).
 
-Pure Python: importable without Django settings or a database.
+Error messages are translated when raised, into Django's active language.
+Importable and usable without Django settings or a database: messages are then English.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils.translation import gettext as django_gettext
 
 __all__ = [
     "DIVISIONS",
@@ -32,6 +36,18 @@ __all__ = [
     "section_for",
     "sector_label",
 ]
+
+
+def gettext_noop(message: str) -> str:
+    """Marks ``message`` for makemessages without translating it (``_`` does, when it is
+    used). Django's own gettext_noop reads the settings: not at import time."""
+    return message
+
+
+def _(message: str) -> str:
+    """``message`` in the active language, at call time; English (unchanged) when Django's
+    settings are not configured."""
+    return django_gettext(message) if settings.configured else message
 
 
 def _is_french(language: str | None) -> bool:
@@ -476,16 +492,23 @@ assert all(d.section in SECTIONS for d in DIVISIONS.values())
 
 
 class NaceCodeInvalid(ValueError):
-    """Raised when a value is not a NAF rév. 2 / NACE Rev. 2 code."""
+    """Raised when a value is not a NAF rév. 2 / NACE Rev. 2 code.
+
+    ``reason`` (already translated) says what is wrong; the message, in the active language,
+    names the value too."""
 
     def __init__(self, raw: object, reason: str) -> None:
         self.raw = raw
         self.reason = reason
         shown = _echo(raw)
         if shown:
-            super().__init__(f"« {shown} » is not a NAF/NACE code: {reason}")
+            message = _("« %(value)s » is not a NAF/NACE code: %(reason)s") % {
+                "value": shown,
+                "reason": reason,
+            }
         else:
-            super().__init__(f"An empty value is not a NAF/NACE code: {reason}")
+            message = _("An empty value is not a NAF/NACE code: %(reason)s") % {"reason": reason}
+        super().__init__(message)
 
 
 def _echo(raw: object, limit: int = 60) -> str:
@@ -521,7 +544,7 @@ class NafCode:
 # with an optional dot after the division. Whitespace is removed beforehand.
 _NAF_RE = re.compile(r"(?P<div>\d{2})(?:\.?(?P<group>\d)(?:(?P<cls>\d)(?P<sub>[A-Z])?)?)?")
 
-_FORMAT_HELP = (
+_FORMAT_HELP = gettext_noop(
     "expected a division (62), a group (62.0), a class (62.01) or a NAF sub-class (62.01Z)"
 )
 
@@ -533,18 +556,20 @@ def parse_naf(raw: str) -> NafCode:
     Raises NaceCodeInvalid when the format is wrong or the division does not exist.
     """
     if not isinstance(raw, str):
-        raise NaceCodeInvalid(raw, f"a text value is expected, not {type(raw).__name__}")
+        raise NaceCodeInvalid(
+            raw, _("a text value is expected, not %(type)s") % {"type": type(raw).__name__}
+        )
     compact = "".join(raw.split()).upper()
     if not compact:
-        raise NaceCodeInvalid(raw, "a code such as 62.01Z is expected")
+        raise NaceCodeInvalid(raw, _("a code such as 62.01Z is expected"))
     if not compact.isascii():
-        raise NaceCodeInvalid(raw, _FORMAT_HELP)
+        raise NaceCodeInvalid(raw, _(_FORMAT_HELP))
     match = _NAF_RE.fullmatch(compact)
     if match is None:
-        raise NaceCodeInvalid(raw, _FORMAT_HELP)
+        raise NaceCodeInvalid(raw, _(_FORMAT_HELP))
     div, group, cls, sub = match.group("div", "group", "cls", "sub")
     if div not in DIVISIONS:
-        raise NaceCodeInvalid(raw, f"division {div} does not exist")
+        raise NaceCodeInvalid(raw, _("division %(division)s does not exist") % {"division": div})
     code = div
     if group is not None:
         code += "." + group

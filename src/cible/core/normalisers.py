@@ -9,7 +9,9 @@ value, or None when the input is blank. Bad input raises NormalisationError,
 whose message names the problem and echoes the offending value (shortened to
 60 characters). Nothing else is ever raised for bad text.
 
-Pure Python: importable without Django settings or a database.
+Messages are translated when the error is raised, into Django's active language
+(French for a French user, English in the source). Importable and usable without
+Django settings or a database: messages are then English.
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ from urllib.parse import urlsplit, urlunsplit
 import idna
 import phonenumbers
 import pycountry
+from django.conf import settings
+from django.utils.translation import get_language
+from django.utils.translation import gettext as django_gettext
 from email_validator import EmailNotValidError, validate_email
 from stdnum import exceptions as stdnum_exceptions
 from stdnum.eu import vat as stdnum_vat
@@ -76,6 +81,26 @@ class NormalisationError(ValueError):
 
 # --------------------------------------------------------------------------- helpers
 
+
+def gettext_noop(message: str) -> str:
+    """Marks ``message`` for makemessages without translating it (``_`` does, when it is
+    used). Django's own gettext_noop reads the settings: not at import time."""
+    return message
+
+
+def _(message: str) -> str:
+    """``message`` in the active language, at call time; English (unchanged) when Django's
+    settings are not configured."""
+    return django_gettext(message) if settings.configured else message
+
+
+def _speaks_english() -> bool:
+    """True when messages come out in English (the source language)."""
+    if not settings.configured:
+        return True
+    return (get_language() or "en").lower().startswith("en")
+
+
 # Invisible format characters that only ever get in the way in a CRM field:
 # zero-width space, soft hyphen, word joiner, byte order mark and bidirectional
 # marks/embeddings/isolates. ZWJ/ZWNJ are kept (they carry meaning in some
@@ -118,8 +143,10 @@ def _echo(value: object) -> str:
     return text
 
 
-def _fail(field: str, raw: object, problem: str) -> NormalisationError:
-    return NormalisationError(field, f"« {_echo(raw)} » {problem}")
+def _fail(field: str, raw: object, message: str, **params: object) -> NormalisationError:
+    """The error for ``raw``: ``message`` is a translated sentence naming the bad value as
+    ``%(value)s`` (filled with its shortened form) and any other ``params`` by name."""
+    return NormalisationError(field, message % {"value": _echo(raw), **params})
 
 
 def _fold(text: str) -> str:
@@ -146,7 +173,7 @@ def tidy_text(raw: str | None, *, max_length: int | None = None, field: str = ""
     if not text:
         return None
     if max_length is not None and len(text) > max_length:
-        raise _fail(field, text, f"is too long ({len(text)} characters, at most {max_length})")
+        raise _too_long(field, text, max_length)
     return text
 
 
@@ -237,10 +264,20 @@ def organisation_name(raw: str | None, field: str = "name", *, max_length: int =
     return _within(text, max_length, field)
 
 
+def _too_long(field: str, text: str, max_length: int) -> NormalisationError:
+    return _fail(
+        field,
+        text,
+        _("« %(value)s » is too long (%(length)s characters, at most %(max)s)"),
+        length=len(text),
+        max=max_length,
+    )
+
+
 def _within(text: str, max_length: int, field: str) -> str:
     # Case mapping may lengthen a few exotic characters: check again.
     if len(text) > max_length:
-        raise _fail(field, text, f"is too long ({len(text)} characters, at most {max_length})")
+        raise _too_long(field, text, max_length)
     return text
 
 
@@ -254,7 +291,7 @@ def search_key(raw: str | None) -> str:
     key = _fold(_as_text(raw))
     # Case folding and compatibility decomposition interact on a few exotic
     # characters; iterate to a fixed point so the key is idempotent.
-    for _ in range(4):
+    for _round in range(4):
         again = _fold(key)
         if again == key:
             break
@@ -286,7 +323,7 @@ def phone(raw: str | None, *, region: str | None = "FR", field: str = "phone") -
     if text is None:
         return None
     if len(text) > 64:
-        raise _fail(field, text, "is not a phone number: it is far too long")
+        raise _fail(field, text, _("« %(value)s » is not a phone number: it is far too long"))
     region_code = (region or "").strip().upper() or "ZZ"
     candidate = text
     if candidate.lower().startswith("tel:"):
@@ -299,12 +336,21 @@ def phone(raw: str | None, *, region: str | None = "FR", field: str = "phone") -
             number = _parse_phone(candidate, overseas)
             if number is not None:
                 break
+    if number is None and region_code != "ZZ":
+        raise _fail(
+            field,
+            text,
+            _(
+                "« %(value)s » is not a valid phone number (national numbers are read as "
+                "%(region)s)"
+            ),
+            region=region_code,
+        )
     if number is None:
-        where = f" (national numbers are read as {region_code})" if region_code != "ZZ" else ""
-        raise _fail(field, text, f"is not a valid phone number{where}")
+        raise _fail(field, text, _("« %(value)s » is not a valid phone number"))
     formatted = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     if not _E164_RE.fullmatch(formatted):
-        raise _fail(field, text, "is not a valid phone number")
+        raise _fail(field, text, _("« %(value)s » is not a valid phone number"))
     return formatted
 
 
@@ -530,7 +576,9 @@ def country(raw: str | None, field: str = "country") -> str | None:
     if text is None:
         return None
     if len(text) > _MAX_COUNTRY_LENGTH:
-        raise _fail(field, text, "is not a country: it is far too long for a country name")
+        raise _fail(
+            field, text, _("« %(value)s » is not a country: it is far too long for a country name")
+        )
     key = _fold(text)
     if key in _COUNTRY_ALIASES:
         return _COUNTRY_ALIASES[key]
@@ -555,7 +603,11 @@ def country(raw: str | None, field: str = "country") -> str | None:
             matches = []
         if len(matches) == 1:
             return str(matches[0].alpha_2)
-    raise _fail(field, text, "is not a known country (give its name or its ISO code, e.g. FR)")
+    raise _fail(
+        field,
+        text,
+        _("« %(value)s » is not a known country (give its name or its ISO code, e.g. FR)"),
+    )
 
 
 def _current_language() -> str:
@@ -612,13 +664,159 @@ _EMAIL_REWORDINGS: tuple[tuple[str, str], ...] = (
 )
 
 
+# What email_validator says (in English only) -> the same problem in our words, translated
+# when raised. "%(chars)s" is the library's list of the offending characters.
+_EMAIL_PROBLEMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), message)
+    for pattern, message in (
+        (r"An email address must have an @-sign\.", gettext_noop("it must have an @-sign")),
+        (
+            r"There must be something before the @-sign\.",
+            gettext_noop("there must be something before the @-sign"),
+        ),
+        (
+            r"There must be something after the @-sign\.",
+            gettext_noop("there must be something after the @-sign"),
+        ),
+        (
+            r"An email address cannot start with a period\.",
+            gettext_noop("it cannot start with a period"),
+        ),
+        (
+            r"An email address cannot have a period immediately before the @-sign\.",
+            gettext_noop("it cannot have a period immediately before the @-sign"),
+        ),
+        (
+            r"An email address cannot have a period immediately after the @-sign\.",
+            gettext_noop("it cannot have a period immediately after the @-sign"),
+        ),
+        (
+            r"An email address cannot have a hyphen immediately after the @-sign\.",
+            gettext_noop("it cannot have a hyphen immediately after the @-sign"),
+        ),
+        (
+            r"An email address cannot end with a period\.",
+            gettext_noop("it cannot end with a period"),
+        ),
+        (
+            r"An email address cannot end with a hyphen\.",
+            gettext_noop("it cannot end with a hyphen"),
+        ),
+        (
+            r"An email address cannot have two periods in a row\.",
+            gettext_noop("it cannot have two periods in a row"),
+        ),
+        (
+            r"An email address cannot have a period and a hyphen next to each other\.",
+            gettext_noop("it cannot have a period and a hyphen next to each other"),
+        ),
+        (
+            r"The part after the @-sign is not valid\. It should have a period\.",
+            gettext_noop("the domain is not valid: it should have a period"),
+        ),
+        (
+            r"The part after the @-sign is not valid\. It is not within a valid top-level domain\.",
+            gettext_noop("the domain is not valid: it is not within a valid top-level domain"),
+        ),
+        (
+            r"The part after the @-sign is a special-use or reserved name that cannot be used "
+            r"with email\.",
+            gettext_noop(
+                "the domain is a special-use or reserved name that cannot be used with email"
+            ),
+        ),
+        (
+            r"The part after the @-sign contains invalid characters: (?P<chars>.+)\.",
+            gettext_noop("the domain contains invalid characters: %(chars)s"),
+        ),
+        (
+            r"The part after the @-sign contains invalid characters \(.*\)\.",
+            gettext_noop("the domain contains invalid characters"),
+        ),
+        (
+            r"The part after the @-sign is not valid IDNA \(.*\)\.",
+            gettext_noop("the domain is not a valid internationalised domain name"),
+        ),
+        (
+            r"The email address contains invalid characters before the @-sign: (?P<chars>.+)\.",
+            gettext_noop("it contains invalid characters before the @-sign: %(chars)s"),
+        ),
+        (
+            r"The email address contains invalid characters before the @-sign\.",
+            gettext_noop("it contains invalid characters before the @-sign"),
+        ),
+        (
+            r"The email address contains unsafe characters: (?P<chars>.+)\.",
+            gettext_noop("it contains unsafe characters: %(chars)s"),
+        ),
+        (
+            r"The email address contains an invalid character\.",
+            gettext_noop("it contains an invalid character"),
+        ),
+        (
+            r"The email address is too long before the @-sign \(.*\)\.",
+            gettext_noop("it is too long before the @-sign (at most 64 characters)"),
+        ),
+        (
+            r"The email address is too long after the @-sign \(.*\)\.",
+            gettext_noop("it is too long after the @-sign (at most 253 characters)"),
+        ),
+        (
+            r"After the @-sign, periods cannot be separated by so many characters \(.*\)\.",
+            gettext_noop(
+                "after the @-sign, periods cannot be separated by so many characters (at most 63)"
+            ),
+        ),
+        (
+            r"Quoting the part before the @-sign is not allowed here\.",
+            gettext_noop("quoting the part before the @-sign is not allowed"),
+        ),
+        (
+            r"A bracketed IP address after the @-sign is not allowed here\.",
+            gettext_noop("an IP address in brackets after the @-sign is not allowed"),
+        ),
+        (
+            r"There can't be anything after the email address\.",
+            gettext_noop("there can't be anything after the email address"),
+        ),
+        (
+            r"An open angle bracket at the start of the email address has to be followed by a "
+            r"close angle bracket at the end\.",
+            gettext_noop("an opening < must be closed by a > at the end"),
+        ),
+        (
+            r"The display name contains invalid characters when not quoted: (?P<chars>.+)\.",
+            gettext_noop("the name before the address contains invalid characters: %(chars)s"),
+        ),
+    )
+)
+
+
 def _reword_email_error(error: EmailNotValidError) -> str:
+    """email_validator's English message, made to follow "« value » is not a valid email
+    address:" (for the rare problems _EMAIL_PROBLEMS does not know)."""
     message = str(error).strip()
     for before, after in _EMAIL_REWORDINGS:
         if message.startswith(before):
             message = after + message[len(before) :]
     message = message.rstrip(".").replace(" is not valid. It ", " is not valid: it ")
     return message[:1].lower() + message[1:]
+
+
+def _email_problem(field: str, shown: str, error: EmailNotValidError) -> NormalisationError:
+    message = str(error).strip()
+    for pattern, problem in _EMAIL_PROBLEMS:
+        match = pattern.fullmatch(message)
+        if match is not None:
+            reason = _(problem) % match.groupdict()
+            break
+    else:
+        if not _speaks_english():  # the library's own wording is English only
+            return _fail(field, shown, _("« %(value)s » is not a valid email address"))
+        reason = _reword_email_error(error)
+    return _fail(
+        field, shown, _("« %(value)s » is not a valid email address: %(reason)s"), reason=reason
+    )
 
 
 def email(raw: str | None, field: str = "email") -> str | None:
@@ -630,7 +828,9 @@ def email(raw: str | None, field: str = "email") -> str | None:
     if text is None:
         return None
     if len(text) > 320:
-        raise _fail(field, text, "is not a valid email address: it is far too long")
+        raise _fail(
+            field, text, _("« %(value)s » is not a valid email address: it is far too long")
+        )
     candidate = text
     if candidate.lower().startswith("mailto:"):
         candidate = candidate[7:].split("?", 1)[0].strip()
@@ -643,9 +843,7 @@ def email(raw: str | None, field: str = "email") -> str | None:
             allow_domain_literal=False,
         )
     except EmailNotValidError as error:
-        raise _fail(
-            field, text, f"is not a valid email address: {_reword_email_error(error)}"
-        ) from None
+        raise _email_problem(field, text, error) from None
     return str(result.normalized).lower()
 
 
@@ -655,12 +853,19 @@ _LABEL_RE = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
 _WWW_RE = re.compile(r"^www\d*\.")
 
 
-def _host(raw_host: str, field: str, shown: str, what: str = "a website address") -> str:
-    """Validate a host name and return it lowercased (Unicode form kept)."""
+def _host(raw_host: str, field: str, shown: str, *, email_domain: bool = False) -> str:
+    """Validate a host name and return it lowercased (Unicode form kept).
+
+    ``email_domain`` says the host came from an email address (for the messages)."""
     host = raw_host.strip().rstrip(".").lower()
-    problem = f"is not {what}: the host name is not valid"
+    if email_domain:
+        no_dot = _("« %(value)s » is not a valid email domain: the host name has no dot")
+        problem = _("« %(value)s » is not a valid email domain: the host name is not valid")
+    else:
+        no_dot = _("« %(value)s » is not a website address: the host name has no dot")
+        problem = _("« %(value)s » is not a website address: the host name is not valid")
     if "." not in host:
-        raise _fail(field, shown, f"is not {what}: the host name has no dot")
+        raise _fail(field, shown, no_dot)
     try:
         ascii_host = idna.encode(host, uts46=True).decode("ascii")
         unicode_host = idna.decode(ascii_host)
@@ -688,9 +893,9 @@ def website(raw: str | None, field: str = "website") -> tuple[str | None, str | 
     if text is None:
         return None, None
     if len(text) > 2000:
-        raise _fail(field, text, "is not a website address: it is far too long")
+        raise _fail(field, text, _("« %(value)s » is not a website address: it is far too long"))
     if " " in text:
-        raise _fail(field, text, "is not a website address: it contains spaces")
+        raise _fail(field, text, _("« %(value)s » is not a website address: it contains spaces"))
     candidate = text
     if "://" not in candidate:
         if candidate.startswith("//"):
@@ -701,12 +906,18 @@ def website(raw: str | None, field: str = "website") -> tuple[str | None, str | 
         port = parts.port
         hostname = parts.hostname or ""
     except ValueError:
-        raise _fail(field, text, "is not a website address") from None
+        raise _fail(field, text, _("« %(value)s » is not a website address")) from None
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
-        raise _fail(field, text, "is not a website address: only http and https are accepted")
+        raise _fail(
+            field,
+            text,
+            _("« %(value)s » is not a website address: only http and https are accepted"),
+        )
     if parts.username is not None or parts.password is not None:
-        raise _fail(field, text, "is not a website address: it contains a user name")
+        raise _fail(
+            field, text, _("« %(value)s » is not a website address: it contains a user name")
+        )
     host = _host(hostname, field, text)
     netloc = host if port is None else f"{host}:{port}"
     path = "" if parts.path == "/" and not parts.query else parts.path
@@ -722,9 +933,9 @@ def domain(raw: str | None, field: str = "domain") -> str | None:
         return None
     if "@" in text and "://" not in text:
         if len(text) > 320 or " " in text:
-            raise _fail(field, text, "is not a domain or an email address")
+            raise _fail(field, text, _("« %(value)s » is not a domain or an email address"))
         host = text.rsplit("@", 1)[1].rstrip(">")
-        return _domain_of_host(_host(host, field, text, "a valid email domain"))
+        return _domain_of_host(_host(host, field, text, email_domain=True))
     return website(text, field=field)[1]
 
 
@@ -744,12 +955,14 @@ def siren(raw: str | None, field: str = "siren") -> str | None:
         return None
     number = _compact_identifier(text)
     if not (number.isascii() and number.isdigit() and len(number) == 9):
-        raise _fail(field, text, "is not a valid SIREN: 9 digits expected")
+        raise _fail(field, text, _("« %(value)s » is not a valid SIREN: 9 digits expected"))
     try:
         return str(stdnum_siren.validate(number))
     except stdnum_exceptions.ValidationError:
         raise _fail(
-            field, text, "is not a valid SIREN: 9 digits with a valid check digit expected"
+            field,
+            text,
+            _("« %(value)s » is not a valid SIREN: 9 digits with a valid check digit expected"),
         ) from None
 
 
@@ -760,12 +973,14 @@ def siret(raw: str | None, field: str = "siret") -> str | None:
         return None
     number = _compact_identifier(text)
     if not (number.isascii() and number.isdigit() and len(number) == 14):
-        raise _fail(field, text, "is not a valid SIRET: 14 digits expected")
+        raise _fail(field, text, _("« %(value)s » is not a valid SIRET: 14 digits expected"))
     try:
         return str(stdnum_siret.validate(number))
     except stdnum_exceptions.ValidationError:
         raise _fail(
-            field, text, "is not a valid SIRET: 14 digits with a valid check digit expected"
+            field,
+            text,
+            _("« %(value)s » is not a valid SIRET: 14 digits with a valid check digit expected"),
         ) from None
 
 
@@ -774,9 +989,9 @@ def vat(raw: str | None, field: str = "vat_number") -> str | None:
     text = tidy_text(raw, field=field)
     if text is None:
         return None
-    problem = (
-        "is not a valid EU VAT number: a country prefix and a number with a valid "
-        "check digit expected (e.g. FR40303265045)"
+    problem = _(
+        "« %(value)s » is not a valid EU VAT number: a country prefix and a number with a "
+        "valid check digit expected (e.g. FR40303265045)"
     )
     if len(text) > 40 or not text.isascii():
         raise _fail(field, text, problem)
@@ -816,11 +1031,18 @@ def postal_code(
     if country_code in ("FR", "MC"):
         digits = code.replace(" ", "").replace(".", "")
         if not (digits.isascii() and digits.isdigit() and len(digits) == 5):
-            raise _fail(field, text, "is not a valid French postal code: 5 digits expected")
+            raise _fail(
+                field, text, _("« %(value)s » is not a valid French postal code: 5 digits expected")
+            )
         return digits
     if not (code.isascii() and _POSTAL_CODE_RE.fullmatch(code)):
         raise _fail(
-            field, text, "is not a valid postal code: letters, digits, spaces or dashes expected"
+            field,
+            text,
+            _(
+                "« %(value)s » is not a valid postal code: letters, digits, spaces or dashes "
+                "expected"
+            ),
         )
     return code
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -18,6 +19,7 @@ from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
+from django.utils.formats import localize_input
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -198,6 +200,10 @@ class RecordPages:
             raise Http404(_("Not found, or not visible to you."))
         if request.method != "POST":
             initial = {"version": record.version, **self.initial(record)}
+            # Numbers as the user writes them (4782000,00 in French): the parsers read both.
+            initial = {
+                k: localize_input(v) if isinstance(v, Decimal) else v for k, v in initial.items()
+            }
             return self._form_page(request, self.form_class(initial=initial), record)
         form = self.form_class(request.POST)
         conflict = False

@@ -1,7 +1,8 @@
 """Parsers for typed values typed by people: "1 200", "1 234,56 €", "oui", "25/12/2026".
 
 They complete `normalisers` (which tidy identities: names, phones, countries…) and raise the
-same `NormalisationError`, so every way in reports bad input the same way.
+same `NormalisationError`, so every way in reports bad input the same way, in the active
+language (messages are translated when raised).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import re
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any
+
+from django.utils.translation import gettext as _
 
 from cible.core.normalisers import NormalisationError
 
@@ -22,20 +25,34 @@ def _blank(raw: Any) -> bool:
     return raw is None or (isinstance(raw, str) and raw.strip() == "")
 
 
+def _shown(raw: Any) -> str:
+    """The bad value as echoed in a message: its first 60 characters."""
+    return str(raw)[:60]
+
+
+def _fail(field: str, raw: Any, message: str) -> NormalisationError:
+    """``message`` (translated) names the bad value as ``%(value)s``."""
+    return NormalisationError(field, message % {"value": _shown(raw)})
+
+
 def whole_number(raw: Any, *, field: str, minimum: int = 0, maximum: int = 2**31 - 1) -> int | None:
     if _blank(raw):
         return None
     if isinstance(raw, bool):
-        raise NormalisationError(field, f"« {raw} » is not a whole number")
+        raise _fail(field, raw, _("« %(value)s » is not a whole number"))
     if isinstance(raw, int):
         value = raw
     else:
         text = _SPACES.sub("", str(raw))
         if not re.fullmatch(r"[+-]?\d{1,12}", text):
-            raise NormalisationError(field, f"« {str(raw)[:60]} » is not a whole number")
+            raise _fail(field, raw, _("« %(value)s » is not a whole number"))
         value = int(text)
     if not minimum <= value <= maximum:
-        raise NormalisationError(field, f"{value} is out of range ({minimum} to {maximum})")
+        raise NormalisationError(
+            field,
+            _("%(value)s is out of range (%(min)s to %(max)s)")
+            % {"value": value, "min": minimum, "max": maximum},
+        )
     return value
 
 
@@ -44,7 +61,7 @@ def amount(raw: Any, *, field: str, max_digits: int = 14, places: int = 2) -> De
     if _blank(raw):
         return None
     if isinstance(raw, bool):
-        raise NormalisationError(field, f"« {raw} » is not an amount")
+        raise _fail(field, raw, _("« %(value)s » is not an amount"))
     if isinstance(raw, int | Decimal):
         value = Decimal(raw)
     elif isinstance(raw, float):
@@ -60,13 +77,15 @@ def amount(raw: Any, *, field: str, max_digits: int = 14, places: int = 2) -> De
         try:
             value = Decimal(text)
         except InvalidOperation:
-            raise NormalisationError(field, f"« {str(raw)[:60]} » is not an amount") from None
+            raise _fail(field, raw, _("« %(value)s » is not an amount")) from None
     if not value.is_finite():
-        raise NormalisationError(field, f"« {str(raw)[:60]} » is not an amount")
+        raise _fail(field, raw, _("« %(value)s » is not an amount"))
     if value < 0:
-        raise NormalisationError(field, "must not be negative")
+        raise NormalisationError(field, _("must not be negative"))
     if value >= Decimal(10) ** (max_digits - places):  # checked first: quantize would overflow
-        raise NormalisationError(field, f"is too large (at most {max_digits - places} digits)")
+        raise NormalisationError(
+            field, _("is too large (at most %(digits)s digits)") % {"digits": max_digits - places}
+        )
     return value.quantize(Decimal(1).scaleb(-places))
 
 
@@ -80,7 +99,10 @@ def choice(raw: Any, *, field: str, choices: Iterable[tuple[str, Any]]) -> str:
         if text == str(value).lower() or text == str(label).lower():
             return str(value)
     allowed = ", ".join(str(value) for value, _label in pairs)
-    raise NormalisationError(field, f"« {str(raw)[:60]} » is not one of: {allowed}")
+    raise NormalisationError(
+        field,
+        _("« %(value)s » is not one of: %(choices)s") % {"value": _shown(raw), "choices": allowed},
+    )
 
 
 _TRUE = {"1", "true", "yes", "y", "oui", "o", "vrai", "x", "on"}
@@ -97,7 +119,7 @@ def boolean(raw: Any, *, field: str) -> bool | None:
         return True
     if text in _FALSE:
         return False
-    raise NormalisationError(field, f"« {str(raw)[:60]} » is not yes or no")
+    raise _fail(field, raw, _("« %(value)s » is not yes or no"))
 
 
 def moment(raw: Any, *, field: str) -> dt.datetime | None:
@@ -112,8 +134,8 @@ def moment(raw: Any, *, field: str) -> dt.datetime | None:
         try:
             value = dt.datetime.fromisoformat(str(raw).strip())
         except ValueError:
-            raise NormalisationError(
-                field, f"« {str(raw)[:60]} » is not a date and time (ISO 8601 expected)"
+            raise _fail(
+                field, raw, _("« %(value)s » is not a date and time (ISO 8601 expected)")
             ) from None
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
@@ -132,4 +154,4 @@ def date(raw: Any, *, field: str) -> dt.date | None:
             return dt.datetime.strptime(text, pattern).date()
         except ValueError:
             continue
-    raise NormalisationError(field, f"« {text[:60]} » is not a date (use YYYY-MM-DD or DD/MM/YYYY)")
+    raise _fail(field, text, _("« %(value)s » is not a date (use YYYY-MM-DD or DD/MM/YYYY)"))

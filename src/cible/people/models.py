@@ -82,8 +82,8 @@ class HeadcountBand(models.TextChoices):
     B50_249 = "50-249", "50–249"
     B250_499 = "250-499", "250–499"
     B500_999 = "500-999", "500–999"
-    B1000_4999 = "1000-4999", "1,000–4,999"
-    B5000 = "5000+", "5,000+"
+    B1000_4999 = "1000-4999", _("1,000–4,999")
+    B5000 = "5000+", _("5,000+")
 
 
 class SizeClass(models.TextChoices):
@@ -143,7 +143,7 @@ class Organisation(VersionedModel):
     region = models.CharField(_("region"), max_length=40, blank=True)
     country = models.CharField(_("country"), max_length=2, blank=True)
     naf_code = models.CharField(_("NAF/NACE code"), max_length=6, blank=True)
-    naf_division = models.CharField(max_length=2, blank=True, editable=False)
+    naf_division = models.CharField(_("NACE division"), max_length=2, blank=True, editable=False)
     naf_section = models.CharField(_("sector (NACE section)"), max_length=1, blank=True)
     headcount = models.PositiveIntegerField(_("headcount"), null=True, blank=True)
     headcount_band = models.CharField(

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from cible.core import nace, values
 from cible.core import normalisers as norm
 from cible.core.cleaning import Cleaned, Normaliser, clean_fields
@@ -54,7 +56,9 @@ def _long_text(field: str) -> Normaliser:
         text = "".join(c for c in str(raw) if c in "\n\t" or c >= " ").strip()
         if len(text) > 10_000:
             raise norm.NormalisationError(
-                field, f"is too long ({len(text)} characters, at most 10000)"
+                field,
+                _("is too long (%(length)s characters, at most %(max)s)")
+                % {"length": len(text), "max": 10_000},
             )
         return text
 
@@ -87,7 +91,7 @@ ORGANISATION_SPECS: dict[str, Normaliser] = {
     "description": _long_text("description"),
     "last_verified_at": partial(values.moment, field="last_verified_at"),
 }
-ORGANISATION_BLANKS = {
+ORGANISATION_BLANKS: dict[str, Any] = {
     name: None for name in ("headcount", "annual_revenue", "sales_team_size", "last_verified_at")
 }
 ORGANISATION_BLANKS.update(
@@ -155,10 +159,10 @@ def derive_organisation(values_: dict[str, Any]) -> list[FieldError]:
         values_["siren"] = siret[:9]
     elif siret and values_.get("siren") and siret[:9] != values_["siren"]:
         errors.append(
-            FieldError("siret", "does not belong to the SIREN given (its first 9 digits differ)")
+            FieldError("siret", _("does not belong to the SIREN given (its first 9 digits differ)"))
         )
     if not (values_.get("legal_name") or "").strip():
-        errors.append(FieldError("legal_name", "is required"))
+        errors.append(FieldError("legal_name", _("is required")))
     return errors
 
 
@@ -204,7 +208,7 @@ def clean_contact(data: Mapping[str, Any]) -> Cleaned:
 def derive_contact(values_: dict[str, Any]) -> list[FieldError]:
     errors: list[FieldError] = []
     if not (values_.get("last_name") or "").strip():
-        errors.append(FieldError("last_name", "is required"))
+        errors.append(FieldError("last_name", _("is required")))
     values_["name_key"] = norm.search_key(
         f"{values_.get('last_name', '')} {values_.get('first_name', '')}"
     )[:255]

@@ -91,7 +91,7 @@ ORGANISATION_FILTERS: tuple[Filter, ...] = (
     Filter("headcount", _("Headcount"), "number"),
     Filter("annual_revenue", _("Annual revenue"), "number"),
     Filter("sales_team_size", _("Sales team size"), "number"),
-    Filter("parent", _("Parent organisation id"), "reference"),
+    Filter("parent", _("Parent organisation id"), "reference", hidden=True),
     Filter("tier", _("Tier"), "choice", choices=lambda: Tier.choices),
     Filter("source", _("Source"), "choice", choices=lambda: Source.choices),
     Filter("created_at", _("Created"), "date", path="created_at__date"),
@@ -117,7 +117,7 @@ CONTACT_FILTERS: tuple[Filter, ...] = (
     Filter("job_title", _("Job title contains"), "contains"),
     Filter("function", _("Function"), "choice", choices=lambda: ContactFunction.choices),
     Filter("seniority", _("Seniority"), "choice", choices=lambda: Seniority.choices),
-    Filter("organisation", _("Organisation id"), "reference"),
+    Filter("organisation", _("Organisation id"), "reference", hidden=True),
     Filter(
         "organisation_name", _("Organisation starts with"), "prefix", path="organisation__name_key"
     ),

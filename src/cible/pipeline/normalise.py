@@ -7,6 +7,7 @@ from functools import partial
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cible.core import normalisers as norm
 from cible.core import values
@@ -51,7 +52,7 @@ def derive_opportunity(
 ) -> list[FieldError]:
     errors: list[FieldError] = []
     if not (values_.get("name") or "").strip():
-        errors.append(FieldError("name", "is required"))
+        errors.append(FieldError("name", _("is required")))
     stage = values_.get("stage") or Stage.PROSPECTING
     if values_.get("probability") is None or (stage_changed and not probability_given):
         values_["probability"] = DEFAULT_PROBABILITY[Stage(stage)]
@@ -64,7 +65,7 @@ def derive_opportunity(
         else:
             values_["probability"] = 0
             if not values_.get("lost_reason"):
-                errors.append(FieldError("lost_reason", "is required when a deal is lost"))
+                errors.append(FieldError("lost_reason", _("is required when a deal is lost")))
     else:
         values_["closed_on"] = None
         values_["lost_reason"] = ""

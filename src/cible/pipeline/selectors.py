@@ -18,7 +18,7 @@ from cible.pipeline.models import OPEN_STAGES, LostReason, Opportunity, Opportun
 
 OPPORTUNITY_FILTERS: tuple[Filter, ...] = (
     Filter("name", _("Name contains"), "contains"),
-    Filter("organisation", _("Organisation id"), "reference"),
+    Filter("organisation", _("Organisation id"), "reference", hidden=True),
     Filter(
         "organisation_name", _("Organisation starts with"), "prefix", path="organisation__name_key"
     ),

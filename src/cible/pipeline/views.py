@@ -117,12 +117,14 @@ OPPORTUNITY_PAGES = RecordPages(
 
 def organisation_section(viewer: Any, organisation: Any) -> dict[str, Any] | None:
     """The opportunities tab of an organisation page (registered with people.hooks)."""
+    opportunities = list(
+        selectors.organisation_opportunities(viewer=viewer, organisation=organisation)[:200]
+    )
     return {
         "key": "opportunities",
         "title": _("Opportunities"),
         "template": "pipeline/_organisation_opportunities.html",
-        "opportunities": list(
-            selectors.organisation_opportunities(viewer=viewer, organisation=organisation)[:200]
-        ),
+        "opportunities": opportunities,
+        "count": len(opportunities),
         "show_amounts": access.amounts_visible(viewer),
     }
