@@ -39,3 +39,47 @@ def test_cli_entry_point_runs_django_commands(capsys):
 
     main(["help", "serve"])
     assert "--workers" in capsys.readouterr().out
+
+
+def test_serve_starts_gunicorn_and_answers(tmp_path):
+    """`cible serve` migrates a fresh database and serves the login page through gunicorn."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        **os.environ,
+        "CIBLE_VAR_DIR": str(tmp_path / "var"),
+        "CIBLE_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite3'}",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "cible.cli", "serve", "--port", str(port), "--workers", "1"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=2) as answer:
+                    body = answer.read().decode()
+                break
+            except OSError:
+                assert server.poll() is None, server.stdout.read().decode() if server.stdout else ""
+                assert time.monotonic() < deadline, "cible serve did not answer within 60 s"
+                time.sleep(0.3)
+        assert 'name="username"' in body and "Cible" in body
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{port}/static/vendor/htmx/htmx.min.js", timeout=5
+        ) as asset:
+            assert asset.status == 200  # vendored assets are served without collectstatic
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
