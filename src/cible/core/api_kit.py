@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from ninja import Schema
 from pydantic import BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator
 
+from cible.core.audit import Channel
 from cible.core.errors import CibleError, ConflictError, FieldError, ValidationFailed
 
 DEFAULT_LIMIT = 50
@@ -302,6 +303,32 @@ class BulkSpec:
     create: Callable[[dict[str, Any]], Any]
     update: Callable[[Any, dict[str, Any], int | None], Any]
     verbose_name: str = ""  # the model's verbose name, as shown in messages ("record" if blank)
+
+    @classmethod
+    def for_services(
+        cls,
+        *,
+        actor: Any,
+        model: type[Model],
+        find: Callable[[str, Any], Any],
+        create: Callable[..., Any],
+        update: Callable[..., Any],
+    ) -> BulkSpec:
+        """The usual spec: `create(actor=, channel=, data=)` and
+        `update(<model_name>=record, actor=, channel=, data=, expected_version=)` via the API."""
+        name = model._meta.model_name or "record"
+        return cls(
+            find=find,
+            create=lambda data: create(actor=actor, channel=Channel.API, data=data),
+            update=lambda record, data, version: update(
+                **{name: record},
+                actor=actor,
+                channel=Channel.API,
+                data=data,
+                expected_version=version,
+            ),
+            verbose_name=str(model._meta.verbose_name),
+        )
 
 
 def _item_errors(error: CibleError) -> list[FieldError]:

@@ -144,19 +144,12 @@ def bulk_organisations(
         lookup, key = _organisation_keys(field, raw)
         return _find_by_key(user, Organisation, field, raw, lookup=lookup, key=key)
 
-    spec = BulkSpec(
+    spec = BulkSpec.for_services(
+        actor=user,
+        model=Organisation,
         find=find,
-        create=lambda data: services.organisation_create(
-            actor=user, channel=Channel.API, data=data
-        ),
-        update=lambda record, data, version: services.organisation_update(
-            organisation=record,
-            actor=user,
-            channel=Channel.API,
-            data=data,
-            expected_version=version,
-        ),
-        verbose_name=str(Organisation._meta.verbose_name),
+        create=services.organisation_create,
+        update=services.organisation_update,
     )
     items = [item.model_dump(exclude_unset=True) for item in payload.items]
     return run_bulk(items, match=match, spec=spec)
@@ -240,17 +233,12 @@ def bulk_contacts(
             return _find_by_key(user, Contact, field, raw, lookup="email_key", key=key)
         return _find_by_key(user, Contact, field, raw, lookup="pk", key=raw)
 
-    spec = BulkSpec(
+    spec = BulkSpec.for_services(
+        actor=user,
+        model=Contact,
         find=find,
-        create=lambda data: services.contact_create(actor=user, channel=Channel.API, data=data),
-        update=lambda record, data, version: services.contact_update(
-            contact=record,
-            actor=user,
-            channel=Channel.API,
-            data=data,
-            expected_version=version,
-        ),
-        verbose_name=str(Contact._meta.verbose_name),
+        create=services.contact_create,
+        update=services.contact_update,
     )
     items = [item.model_dump(exclude_unset=True) for item in payload.items]
     return run_bulk(items, match=match, spec=spec)

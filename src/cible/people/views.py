@@ -224,35 +224,25 @@ CONTACT_PAGES = RecordPages(
 )
 
 
+def _lookup_options(request: HttpRequest, rows: list[tuple[int, str, str]]) -> HttpResponse:
+    target = request.GET.get("target", "")
+    return render(request, "core/widgets/_lookup_options.html", {"options": rows, "target": target})
+
+
 @login_required
 def organisation_lookup(request: HttpRequest) -> HttpResponse:
     """Options for a lookup widget: visible organisations whose name starts with `q`."""
-    qs, _query = selectors.organisation_list(
-        viewer=request.user, params={"name": request.GET.get("q", "")}
-    )
-    return render(
-        request,
-        "core/widgets/_lookup_options.html",
-        {
-            "options": [(o.pk, o.display_name, o.city) for o in qs[:10]],
-            "target": request.GET.get("target", ""),
-        },
-    )
+    params = {"name": request.GET.get("q", "")}
+    qs, _query = selectors.organisation_list(viewer=request.user, params=params)
+    return _lookup_options(request, [(o.pk, o.display_name, o.city) for o in qs[:10]])
 
 
 @login_required
 def contact_lookup(request: HttpRequest) -> HttpResponse:
-    qs, _query = selectors.contact_list(
-        viewer=request.user, params={"name": request.GET.get("q", "")}
-    )
-    return render(
-        request,
-        "core/widgets/_lookup_options.html",
-        {
-            "options": [(c.pk, c.full_name, c.job_title) for c in qs[:10]],
-            "target": request.GET.get("target", ""),
-        },
-    )
+    """Options for a lookup widget: visible contacts whose name starts with `q`."""
+    params = {"name": request.GET.get("q", "")}
+    qs, _query = selectors.contact_list(viewer=request.user, params=params)
+    return _lookup_options(request, [(c.pk, c.full_name, c.job_title) for c in qs[:10]])
 
 
 @require_POST

@@ -100,17 +100,12 @@ def bulk_opportunities(
     def find(field: str, raw: Any) -> Model | None:
         return access.visible(user, Opportunity.objects.all()).filter(pk=raw).first()
 
-    spec = BulkSpec(
+    spec = BulkSpec.for_services(
+        actor=user,
+        model=Opportunity,
         find=find,
-        create=lambda data: services.opportunity_create(actor=user, channel=Channel.API, data=data),
-        update=lambda record, data, version: services.opportunity_update(
-            opportunity=record,
-            actor=user,
-            channel=Channel.API,
-            data=data,
-            expected_version=version,
-        ),
-        verbose_name=str(Opportunity._meta.verbose_name),
+        create=services.opportunity_create,
+        update=services.opportunity_update,
     )
     items = [item.model_dump(exclude_unset=True) for item in payload.items]
     return run_bulk(items, match=match, spec=spec)
