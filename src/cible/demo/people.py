@@ -269,18 +269,20 @@ OWNERS_BY_GROUP = {
 def create_users(ctx: DemoContext) -> None:
     """One user per role at least, in teams, all with the demo password (see `demo_logins`).
 
-    Users are created without a password, then given the precomputed hash of the demo password:
-    hashing it for each user would cost ~0.4 s each, most of the small demo's time budget.
+    They share a precomputed hash of the demo password: hashing it for each user would cost
+    ~0.4 s each, most of the small demo's time budget.
     """
     User = get_user_model()
     existing = {u.username: u for u in User.objects.filter(username__in=[u[0] for u in DEMO_USERS])}
-    created = []
+    created = 0
     for username, first, last, role, _teams, language in DEMO_USERS:
         user: Any = existing.get(username)
         if user is None:
+            created += 1
             user = user_create(
                 username=username,
-                password=None,  # type: ignore[arg-type]  # unusable until the shared hash below
+                password=None,
+                password_hash=DEMO_PASSWORD_HASH,
                 role=role,
                 first_name=first,
                 last_name=last,
@@ -288,11 +290,8 @@ def create_users(ctx: DemoContext) -> None:
                 language=language,
                 sees_deal_amounts=username == "marketing2",
             )
-            created.append(user.pk)
         ctx.users[username] = user
         ctx.users_by_role.setdefault(role, []).append(user)
-    if created:
-        User.objects.filter(pk__in=created).update(password=DEMO_PASSWORD_HASH)
     for name, manager, description in DEMO_TEAMS:
         team = Team.objects.filter(name=name).first() or team_create(
             name=name, manager=ctx.users.get(manager) if manager else None, description=description
@@ -302,7 +301,7 @@ def create_users(ctx: DemoContext) -> None:
         profile = getattr(ctx.users[username], "profile", None)
         if profile is not None and teams:
             profile.teams.add(*(ctx.teams[name] for name in teams))
-    ctx.count("users", len(created))
+    ctx.count("users", created)
 
 
 # --- step: organisations and contacts --------------------------------------------------------

@@ -21,6 +21,7 @@ from django.db import transaction
 
 from cible.core.audit import Channel
 from cible.core.bulk import bulk_insert, log_bulk, reset_sequences
+from cible.core.normalisers import search_key
 from cible.demo import reference as ref
 from cible.demo.generator import DemoContext, Step, register
 from cible.demo.people import Weighted
@@ -32,6 +33,7 @@ OPPORTUNITY_COLUMNS = [
     "created_at",
     "updated_at",
     "name",
+    "name_key",
     "organisation_id",
     "owner_id",
     "type",
@@ -267,6 +269,7 @@ class DealFactory:
                     created,
                     updated,
                     name[:255],
+                    search_key(name)[:255],
                     org_id,
                     owner,
                     kind,

@@ -207,6 +207,9 @@ class Organisation(VersionedModel):
             models.Index(fields=["postal_code"], name="org_postal_code"),
             models.Index(fields=["city"], name="org_city"),
             models.Index(fields=["naf_section", "naf_division"], name="org_sector"),
+            # Sector and status are combined in most targets (seed 002): a count over both must
+            # not fetch a hundred thousand rows to test the second condition.
+            models.Index(fields=["naf_section", "status"], name="org_sector_status"),
             models.Index(fields=["naf_code"], name="org_naf"),
             models.Index(fields=["headcount"], name="org_headcount"),
             models.Index(fields=["sales_team_size"], name="org_sales_team"),

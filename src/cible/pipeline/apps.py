@@ -15,4 +15,4 @@ class PipelineConfig(AppConfig):
         register_related_section(views.organisation_section)
         selectors.register_search()
 
-        audit.register(models.Opportunity, m2m=("competitors",))
+        audit.register(models.Opportunity, exclude=("name_key",), m2m=("competitors",))

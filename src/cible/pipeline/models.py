@@ -59,6 +59,7 @@ class LostReason(models.TextChoices):
 
 class Opportunity(VersionedModel):
     name = models.CharField(_("name"), max_length=255)
+    name_key = models.CharField(max_length=255, editable=False, default="")
     organisation = models.ForeignKey(
         Organisation,
         verbose_name=_("organisation"),
@@ -113,7 +114,7 @@ class Opportunity(VersionedModel):
             models.Index(fields=["closed_on"], name="opp_closed"),
             models.Index(fields=["created_at"], name="opp_created"),
             models.Index(fields=["type"], name="opp_type"),
-            models.Index(fields=["name"], name="opp_name"),
+            models.Index(fields=["name_key", "id"], name="opp_name"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(probability__lte=100), name="opp_probability_max"),

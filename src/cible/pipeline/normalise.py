@@ -51,6 +51,7 @@ def derive_opportunity(
     values_: dict[str, Any], *, stage_changed: bool, probability_given: bool
 ) -> list[FieldError]:
     errors: list[FieldError] = []
+    values_["name_key"] = norm.search_key(values_.get("name") or "")[:255]
     if not (values_.get("name") or "").strip():
         errors.append(FieldError("name", _("is required")))
     stage = values_.get("stage") or Stage.PROSPECTING

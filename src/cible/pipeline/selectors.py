@@ -37,7 +37,7 @@ AMOUNT_FILTERS: tuple[Filter, ...] = (
     Filter("recurring_amount", _("Monthly recurring amount"), "number"),
 )
 OPPORTUNITY_SORTS: tuple[Sort, ...] = (
-    Sort("name", _("Name"), ("name",)),
+    Sort("name", _("Name"), ("name_key",)),
     Sort("organisation", _("Organisation"), ("organisation__name_key",)),
     Sort("stage", _("Stage"), ("stage",)),
     Sort("close", _("Expected close"), ("expected_close_date",)),
@@ -112,7 +112,9 @@ def _opportunity_hits(viewer: Any, query: SearchQuery, limit: int) -> list[Hit]:
         or len(query.text) < 3
     ):
         return []
-    qs = access.visible(viewer, Opportunity.objects.all()).filter(name__istartswith=query.text)
+    qs = access.visible(viewer, Opportunity.objects.all()).filter(
+        name_key__gte=query.key, name_key__lt=query.key + "\uffff"
+    )
     return [
         Hit(
             "opportunity",
@@ -120,7 +122,7 @@ def _opportunity_hits(viewer: Any, query: SearchQuery, limit: int) -> list[Hit]:
             o.get_stage_display(),
             reverse("pipeline:opportunity_detail", args=[o.pk]),
         )
-        for o in qs.order_by("name")[:limit]
+        for o in qs.order_by("name_key", "id")[:limit]
     ]
 
 

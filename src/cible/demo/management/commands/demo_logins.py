@@ -24,7 +24,7 @@ class Command(BaseCommand):
         users = sorted(
             User.objects.filter(username__in=order)
             .select_related("profile")
-            .prefetch_related("profile__teams"),
+            .prefetch_related("profile__teams", "managed_teams"),
             key=lambda u: order[u.username],
         )
         if not users:
@@ -34,7 +34,9 @@ class Command(BaseCommand):
         for user in users:
             profile = getattr(user, "profile", None)
             role = profile.get_role_display() if profile else ""
-            teams = ", ".join(t.name for t in profile.teams.all()) if profile else ""
+            names = [t.name for t in profile.teams.all()] if profile else []
+            names += [f"manages {t.name}" for t in user.managed_teams.all()]
+            teams = ", ".join(names)
             rows.append((str(role), user.username, DEMO_PASSWORD, user.get_full_name(), teams))
         widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
         for number, row in enumerate(rows):
