@@ -64,3 +64,16 @@ def test_outsider_cannot_open_the_edit_form_of_a_private_record(cast, team_priva
         == 404
     )
     assert Organisation.objects.get(pk=org.pk).legal_name == "Hidden"
+
+
+def test_mark_as_verified_stamps_today_and_is_audited(cast, client_for):
+    from auditlog.models import LogEntry
+
+    org = Organisation.objects.create(legal_name="Acme", name_key="acme", owner=cast.ae)
+    client = client_for(cast.ae)
+    assert 'id="verify"' in client.get(f"/organisations/{org.pk}/").content.decode()
+    assert client.post(f"/organisations/{org.pk}/verify/").status_code == 302
+    org.refresh_from_db()
+    assert org.last_verified_at is not None and org.version == 2
+    entry = LogEntry.objects.get_for_object(org).get(action=LogEntry.Action.UPDATE)
+    assert "last_verified_at" in entry.changes_dict and entry.actor == cast.ae

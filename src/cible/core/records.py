@@ -65,6 +65,7 @@ class RecordPages:
     title: Any = ""
     export_name: str = "export"
     specs: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)
+    verify: Callable[..., Any] | None = None  # "checked today" action, for records that have it
     extra_context: Mapping[str, Any] = field(default_factory=dict)
 
     # --- helpers ------------------------------------------------------------------------------
@@ -150,6 +151,7 @@ class RecordPages:
             "can_change": access.can(request.user, "change", record),
             "can_delete": access.can(request.user, "delete", record),
             "show_amounts": access.can(request.user, "view_amounts", record),
+            "can_verify": self.verify is not None and access.can(request.user, "change", record),
             **self.detail_context(request.user, record),
         }
         return render(request, self.detail_template, context)
@@ -253,6 +255,18 @@ class RecordPages:
                     context["stored"] = value
         return render(request, "core/_field_feedback.html", context)
 
+    def verify_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        record = self.get(request, pk)
+        if self.verify is None:
+            raise Http404
+        try:
+            self.verify(**{self.prefix: record}, actor=request.user, channel=Channel.UI)
+        except CibleError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("Marked as verified today."))
+        return HttpResponseRedirect(self.url("detail", pk))
+
     def urls(self) -> list[Any]:
         p = self.prefix
         return [
@@ -278,4 +292,9 @@ class RecordPages:
                 name=f"{p}_delete",
             ),
             path("<int:pk>/history/", login_required(self.history_view), name=f"{p}_history"),
+            path(
+                "<int:pk>/verify/",
+                login_required(require_POST(self.verify_view)),
+                name=f"{p}_verify",
+            ),
         ]

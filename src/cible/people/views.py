@@ -122,6 +122,7 @@ ORGANISATION_PAGES = RecordPages(
     detail_template="people/organisation_detail.html",
     export_name="organisations",
     specs=ORGANISATION_SPECS,
+    verify=services.organisation_mark_verified,
 )
 
 CONTACT_FIELDS = [
@@ -221,6 +222,7 @@ CONTACT_PAGES = RecordPages(
     detail_template="people/contact_detail.html",
     export_name="contacts",
     specs=CONTACT_SPECS,
+    verify=services.contact_mark_verified,
 )
 
 
