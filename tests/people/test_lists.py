@@ -74,3 +74,13 @@ def test_list_pages_issue_a_fixed_number_of_queries(
     assert counts[0] == counts[1]
     with django_assert_max_num_queries(15):
         client.get(url, {"per_page": 100})
+
+
+def test_contact_phone_filter_finds_mobiles_typed_any_way(cast, client_for):
+    factories.contact(cast.ae, last_name="Fixe", phone="01 23 45 67 89")
+    factories.contact(cast.ae, last_name="Portable", mobile="06 12 34 56 78")
+    client = client_for(cast.ae)
+    found = client.get("/contacts/", {"phone": "+33 6 12 34 56 78"}).context["page"].object_list
+    assert [c.last_name for c in found] == ["Portable"]
+    found = client.get("/contacts/", {"phone": "0123456789"}).context["page"].object_list
+    assert [c.last_name for c in found] == ["Fixe"]

@@ -24,7 +24,8 @@ FilterKind = Literal[
 
 @dataclass(frozen=True)
 class Filter:
-    """One filterable field. `param` is the query-string name, `path` the ORM lookup path."""
+    """One filterable field. `param` is the query-string name, `path` the ORM lookup path
+    (for exact matches, "a|b" matches either column)."""
 
     param: str
     label: Any
@@ -134,7 +135,11 @@ def apply(
         elif spec.kind == "reference" and value == "none":
             qs = qs.filter(**{f"{path}__isnull": True})
         else:
-            qs = qs.filter(Q(**{path: value}))
+            # "phone|mobile": the value may be in either column.
+            condition = Q()
+            for column in path.split("|"):
+                condition |= Q(**{column: value})
+            qs = qs.filter(condition)
     sort = query.sort or default_sort
     descending = sort.startswith("-")
     spec_sort = next(s for s in sorts if s.param == sort.lstrip("-"))

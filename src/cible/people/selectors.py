@@ -113,7 +113,13 @@ CONTACT_FILTERS: tuple[Filter, ...] = (
     Filter(
         "email", _("Email"), "exact", path="email_key", normalise=lambda raw: raw.strip().lower()
     ),
-    Filter("phone", _("Phone"), "exact", normalise=lambda raw: norm.phone(raw) or ""),
+    Filter(
+        "phone",
+        _("Phone or mobile"),
+        "exact",
+        path="phone|mobile",
+        normalise=lambda raw: norm.phone(raw) or "",
+    ),
     Filter("job_title", _("Job title contains"), "contains"),
     Filter("function", _("Function"), "choice", choices=lambda: ContactFunction.choices),
     Filter("seniority", _("Seniority"), "choice", choices=lambda: Seniority.choices),
