@@ -7,6 +7,7 @@ from cible.core import views as core_views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("home/count/<str:what>/", views.home_count, name="home_count"),
     path("login/", auth_views.LoginView.as_view(template_name="core/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("search/", core_views.search_view, name="search"),

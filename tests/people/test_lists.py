@@ -84,3 +84,18 @@ def test_contact_phone_filter_finds_mobiles_typed_any_way(cast, client_for):
     assert [c.last_name for c in found] == ["Portable"]
     found = client.get("/contacts/", {"phone": "0123456789"}).context["page"].object_list
     assert [c.last_name for c in found] == ["Fixe"]
+
+
+def test_big_lists_count_up_to_a_cap_then_fetch_the_exact_figure(cast, client_for, monkeypatch):
+    from cible.core import records
+
+    for i in range(12):
+        factories.organisation(cast.ae, legal_name=f"Org {i:02d}", installed_products="")
+    monkeypatch.setattr(records, "COUNT_CAP", 10)
+    monkeypatch.setattr(records.CappedPaginator.__init__, "__defaults__", (10,))
+    client = client_for(cast.marketer)
+    page = client.get("/organisations/", {"per_page": 25})
+    assert page.context["page"].paginator.capped
+    assert "More than 10 results" in page.content.decode()
+    exact = client.get("/organisations/", {"count": "exact"}).content.decode()
+    assert "12 results" in exact

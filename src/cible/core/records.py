@@ -20,6 +20,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, Ht
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils.formats import localize_input
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -31,6 +32,33 @@ from cible.core.listing import Filter, ListQuery, Sort
 from cible.core.normalisers import NormalisationError
 
 PAGE_SIZES = (25, 50, 100)
+COUNT_CAP = 10_000
+
+
+class CappedPaginator(Paginator):
+    """Counts at most `cap` rows (a million-row COUNT costs more than the page itself).
+
+    Past the cap the list says "more than 10,000" and fetches the exact figure in a second,
+    separate request, so the page never waits for it. Pages stop at the cap: beyond it, people
+    filter or sort rather than page.
+    """
+
+    def __init__(self, object_list: Any, per_page: int, cap: int = COUNT_CAP) -> None:
+        super().__init__(object_list, per_page)
+        self.cap = cap
+
+    @cached_property
+    def counted(self) -> int:
+        """Rows counted, up to one past the cap (so that "more than the cap" is known)."""
+        return int(self.object_list[: self.cap + 1].count())  # type: ignore[attr-defined]
+
+    @cached_property
+    def count(self) -> int:
+        return min(self.counted, self.cap)
+
+    @property
+    def capped(self) -> bool:
+        return self.counted > self.cap
 
 
 @dataclass(frozen=True)
@@ -104,9 +132,12 @@ class RecordPages:
         except ValueError:
             per_page = 25
         per_page = per_page if per_page in PAGE_SIZES else 25
-        page = Paginator(qs, per_page).get_page(request.GET.get("page"))
+        if request.GET.get("count") == "exact":
+            return render(request, "core/_exact_count.html", {"count": qs.count()})
+        page = CappedPaginator(qs, per_page).get_page(request.GET.get("page"))
         params = request.GET.copy()
         params.pop("page", None)
+        params.pop("count", None)
         context = {
             "pages": self,
             "title": self.title,
