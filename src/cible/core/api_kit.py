@@ -56,6 +56,12 @@ class BulkErrorOut(ErrorOut):
     items: list[BulkItemErrors] = []
 
 
+# Every answer an endpoint may give besides success, for the OpenAPI schema.
+ERRORS: dict[int, Any] = {status: ErrorOut for status in (400, 401, 403, 404, 413, 422)}
+WRITE_ERRORS: dict[int, Any] = {**ERRORS, 409: ErrorOut}
+BULK_ERRORS: dict[int, Any] = {**ERRORS, 422: BulkErrorOut}
+
+
 class BulkItemResult(Schema):
     index: int
     id: int

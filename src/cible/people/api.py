@@ -12,10 +12,11 @@ from ninja import Path, Query, Router, Status
 from cible.core import access, nace
 from cible.core import normalisers as norm
 from cible.core.api_kit import (
-    BulkErrorOut,
+    BULK_ERRORS,
+    ERRORS,
+    WRITE_ERRORS,
     BulkOut,
     BulkSpec,
-    ErrorOut,
     Id,
     paginate,
     raise_query_errors,
@@ -44,17 +45,6 @@ from cible.people.schemas import (
 )
 
 router = Router()
-
-ERRORS: dict[int, Any] = {
-    400: ErrorOut,
-    401: ErrorOut,
-    403: ErrorOut,
-    404: ErrorOut,
-    413: ErrorOut,
-    422: ErrorOut,
-}
-WRITE_ERRORS: dict[int, Any] = {**ERRORS, 409: ErrorOut}
-BULK_ERRORS: dict[int, Any] = {**ERRORS, 422: BulkErrorOut}
 
 
 def _find_by_key(

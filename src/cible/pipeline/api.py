@@ -11,10 +11,11 @@ from ninja import Path, Query, Router, Status
 
 from cible.core import access
 from cible.core.api_kit import (
-    BulkErrorOut,
+    BULK_ERRORS,
+    ERRORS,
+    WRITE_ERRORS,
     BulkOut,
     BulkSpec,
-    ErrorOut,
     Id,
     paginate,
     raise_query_errors,
@@ -37,17 +38,6 @@ from cible.pipeline.schemas import (
 )
 
 router = Router(tags=["opportunities"])
-
-ERRORS: dict[int, Any] = {
-    400: ErrorOut,
-    401: ErrorOut,
-    403: ErrorOut,
-    404: ErrorOut,
-    413: ErrorOut,
-    422: ErrorOut,
-}
-WRITE_ERRORS: dict[int, Any] = {**ERRORS, 409: ErrorOut}
-BULK_ERRORS: dict[int, Any] = {**ERRORS, 422: BulkErrorOut}
 
 
 def _refuse_hidden_amount_filters(request: HttpRequest) -> None:
