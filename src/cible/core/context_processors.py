@@ -9,5 +9,4 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     return {
         "is_admin": access.is_admin(user) if user is not None else False,
-        "user_role": access.role_of(user) if user is not None else None,
     }

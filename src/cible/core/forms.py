@@ -13,7 +13,6 @@ from typing import Any
 from django import forms
 from django.db import models
 from django.utils.text import capfirst
-from django.utils.translation import gettext_lazy as _
 
 from cible.core.errors import CibleError
 
@@ -173,6 +172,3 @@ def raw_data(form: forms.Form, fields: Sequence[str]) -> dict[str, Any]:
         value = form.cleaned_data.get(name)
         data[name] = list(value) if isinstance(value, list | tuple) else value
     return data
-
-
-REQUIRED_MESSAGE = _("This field is required.")

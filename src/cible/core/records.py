@@ -28,7 +28,7 @@ from cible.core import access, audit, csv_export
 from cible.core.audit import Channel
 from cible.core.errors import CibleError, ConflictError, NotFound, PermissionDenied
 from cible.core.forms import raw_data, show_errors
-from cible.core.listing import Filter, ListQuery, Sort
+from cible.core.listing import Filter, ListQuery
 from cible.core.normalisers import NormalisationError
 
 PAGE_SIZES = (25, 50, 100)
@@ -80,7 +80,6 @@ class RecordPages:
     prefix: str  # URL name prefix, e.g. "organisation"
     list_selector: Callable[..., tuple[QuerySet[Any], ListQuery]]
     filters: Callable[[Any], Sequence[Filter]]
-    sorts: Callable[[Any], Sequence[Sort]]
     columns: Sequence[TableColumn]
     form_class: type[forms.Form]
     form_fields: Sequence[str]
@@ -94,7 +93,6 @@ class RecordPages:
     export_name: str = "export"
     specs: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)
     verify: Callable[..., Any] | None = None  # "checked today" action, for records that have it
-    extra_context: Mapping[str, Any] = field(default_factory=dict)
 
     # --- helpers ------------------------------------------------------------------------------
 
@@ -144,14 +142,12 @@ class RecordPages:
             "page": page,
             "query": query,
             "filters": self.filters(request.user),
-            "sorts": self.sorts(request.user),
             "columns": self.visible_columns(request.user),
             "params": params.urlencode(),
             "get": request.GET,
             "per_page": per_page,
             "page_sizes": PAGE_SIZES,
             "active_filters": len(query.filters),
-            **self.extra_context,
         }
         template = "core/_list_results.html" if request.htmx else "core/list.html"  # type: ignore[attr-defined]
         return render(request, template, context)

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -45,10 +45,7 @@ def user_choices() -> list[tuple[Any, str]]:
 def _sections() -> list[tuple[str, str]]:
     from django.utils.translation import get_language
 
-    language = get_language() or "fr"
-    return [
-        (code, f"{code} – {section.label(language)}") for code, section in nace.SECTIONS.items()
-    ]
+    return nace.section_choices(get_language() or "fr")
 
 
 def product_choices() -> list[tuple[Any, str]]:
@@ -172,11 +169,6 @@ def get_visible(*, viewer: Any, model: type[Any], pk: Any) -> Any:
         raise NotFound(str(_("Not found, or not visible to you."))) from None
 
 
-def organisation_detail(*, viewer: Any, pk: Any) -> Organisation:
-    organisation: Organisation = get_visible(viewer=viewer, model=Organisation, pk=pk)
-    return organisation
-
-
 def organisation_contacts(*, viewer: Any, organisation: Organisation) -> QuerySet[Contact]:
     return access.visible(viewer, organisation.contacts.all()).order_by("name_key")
 
@@ -198,12 +190,7 @@ def team_list() -> QuerySet[Team]:
     members = Prefetch(
         "members", queryset=UserProfile.objects.select_related("user"), to_attr="member_list"
     )
-    return (
-        Team.objects.select_related("manager")
-        .prefetch_related(members)
-        .annotate(size=Count("members"))
-        .order_by("name")
-    )
+    return Team.objects.select_related("manager").prefetch_related(members).order_by("name")
 
 
 # --- global search ----------------------------------------------------------------------------

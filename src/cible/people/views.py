@@ -99,7 +99,6 @@ ORGANISATION_PAGES = RecordPages(
     title=_("Organisations"),
     list_selector=selectors.organisation_list,
     filters=lambda viewer: selectors.ORGANISATION_FILTERS,
-    sorts=lambda viewer: selectors.ORGANISATION_SORTS,
     columns=[
         TableColumn("name", _("Name"), lambda o: o.display_name, sort="name", link=True),
         TableColumn("siren", _("SIREN"), lambda o: o.siren),
@@ -195,7 +194,6 @@ CONTACT_PAGES = RecordPages(
     title=_("Contacts"),
     list_selector=selectors.contact_list,
     filters=lambda viewer: selectors.CONTACT_FILTERS,
-    sorts=lambda viewer: selectors.CONTACT_SORTS,
     columns=[
         TableColumn("name", _("Name"), lambda c: c.full_name, sort="name", link=True),
         TableColumn("job_title", _("Job title"), lambda c: c.job_title),

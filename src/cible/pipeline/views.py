@@ -73,7 +73,6 @@ OPPORTUNITY_PAGES = RecordPages(
     title=_("Opportunities"),
     list_selector=selectors.opportunity_list,
     filters=selectors.filters_for,
-    sorts=selectors.sorts_for,
     columns=[
         TableColumn("name", _("Name"), lambda o: o.name, sort="name", link=True),
         TableColumn(
