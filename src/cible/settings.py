@@ -32,6 +32,10 @@ INSTALLED_APPS = [
     "huey.contrib.djhuey",
     "cible.core",
     "cible.people",
+    "cible.quality.imports",
+    "cible.quality.duplicates",
+    "cible.quality.freshness",
+    "cible.quality.privacy",
     "cible.pipeline",
     "cible.demo",
 ]

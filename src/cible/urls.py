@@ -17,4 +17,8 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("", include("cible.people.urls")),
     path("", include("cible.pipeline.urls")),
+    path("imports/", include("cible.quality.imports.urls")),
+    path("duplicates/", include("cible.quality.duplicates.urls")),
+    path("quality/", include("cible.quality.freshness.urls")),
+    path("privacy/", include("cible.quality.privacy.urls")),
 ]

@@ -101,6 +101,7 @@ class OrganisationStatus(models.TextChoices):
     CUSTOMER = "customer", _("Customer")
     FORMER_CUSTOMER = "former_customer", _("Former customer")
     PARTNER = "partner", _("Partner")
+    CLOSED = "closed", _("Closed (ceased trading)")
 
 
 class Tier(models.TextChoices):
@@ -338,6 +339,10 @@ class Contact(VersionedModel):
     )
     source = models.CharField(_("source"), max_length=20, choices=Source.choices, blank=True)
     has_left = models.BooleanField(_("has left the organisation"), default=False)
+    email_bounced_at = models.DateTimeField(_("email bounced on"), null=True, blank=True)
+    # Set by a GDPR erasure: the row stays so that counts and history keep adding up,
+    # but every personal field is blanked and the record can no longer be edited.
+    anonymised_at = models.DateTimeField(_("anonymised on"), null=True, blank=True)
     last_verified_at = models.DateTimeField(_("last verified"), null=True, blank=True)
 
     class Meta:

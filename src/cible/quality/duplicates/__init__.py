@@ -1,0 +1,1 @@
+"""Duplicate organisations and contacts: detection with blocking, review queue, merge and undo."""

@@ -1,0 +1,1 @@
+"""Freshness: staleness rules, verification tasks and the data-quality dashboard."""

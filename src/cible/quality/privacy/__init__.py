@@ -1,0 +1,1 @@
+"""Privacy (GDPR): consent per channel and purpose, subject-access export, erasure, retention."""
