@@ -20,6 +20,15 @@ def fast_password_hashing(settings: Any) -> None:
     ]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def tasks_run_inline() -> Any:
+    """Huey tasks run where they are enqueued (in-memory storage): no consumer in tests."""
+    from huey.contrib.djhuey import HUEY
+
+    HUEY.immediate = True
+    yield HUEY
+
+
 @pytest.fixture(autouse=True)
 def english() -> Any:
     """Messages built outside a request speak English in tests (pages follow the user's profile)."""

@@ -1,0 +1,85 @@
+"""The registry of importable entities: what a file can bring in, and how rows find their record.
+
+Each app that owns records registers them here (people registers organisations and contacts;
+later apps register leads, interactions, opportunities and subscriptions). The wizard, the
+`cible import` command and the API endpoint only ever talk to this registry, so a new entity gets
+all three ways in at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import models
+from django.utils.functional import Promise
+
+from cible.core.cleaning import Normaliser
+from cible.core.errors import FieldError
+
+
+@dataclass(frozen=True)
+class ImportField:
+    """A column a file may fill.
+
+    `synonyms` are header names people use for it, in French and English, compared after
+    `core.normalisers.search_key` (lower case, no accents, no punctuation).
+    A field is either a model field normalised by `entity.specs[name]`, or a *link* field
+    (`link=True`) that the engine resolves itself, e.g. the SIREN of a contact's organisation.
+    """
+
+    name: str
+    label: str | Promise
+    synonyms: tuple[str, ...] = ()
+    required: bool = False
+    link: bool = False
+
+
+@dataclass(frozen=True)
+class MatchKey:
+    """A way to find the existing record a row updates, chosen per import."""
+
+    name: str  # "external_id", "siren", "siret", "email", "domain"
+    label: str | Promise
+    field: str  # the normalised value holding the key (e.g. "email" for contacts)
+
+
+@dataclass(frozen=True)
+class Preset:
+    """Column names of a typical export (Salesforce, HubSpot): header → field name."""
+
+    name: str
+    label: str | Promise
+    columns: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class ImportableEntity:
+    name: str  # "organisations", "contacts": used in URLs, the CLI and the API
+    label: str | Promise
+    model: type[models.Model]
+    fields: tuple[ImportField, ...]
+    keys: tuple[MatchKey, ...]
+    specs: Mapping[str, Normaliser]  # the foundation's normaliser per model field
+    blanks: Mapping[str, Any]  # what an empty value is stored as, per field
+    derive: Callable[[dict[str, Any]], list[FieldError]]  # derived values + cross-field checks
+    presets: tuple[Preset, ...] = field(default=())
+
+    def field(self, name: str) -> ImportField:
+        return next(f for f in self.fields if f.name == name)
+
+
+_REGISTRY: dict[str, ImportableEntity] = {}
+
+
+def register(entity: ImportableEntity) -> None:
+    _REGISTRY[entity.name] = entity
+
+
+def entities() -> list[ImportableEntity]:
+    return list(_REGISTRY.values())
+
+
+def get(name: str) -> ImportableEntity | None:
+    return _REGISTRY.get(name)
