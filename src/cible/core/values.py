@@ -131,13 +131,32 @@ def moment(raw: Any, *, field: str) -> dt.datetime | None:
     elif isinstance(raw, dt.date):
         value = dt.datetime.combine(raw, dt.time())
     else:
-        try:
-            value = dt.datetime.fromisoformat(str(raw).strip())
-        except ValueError:
-            raise _fail(
-                field, raw, _("« %(value)s » is not a date and time (ISO 8601 expected)")
-            ) from None
+        value = _parse_moment(str(raw).strip(), field)
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+_DAY_FIRST_MOMENTS = ("%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d-%m-%Y %H:%M")
+
+
+def _parse_moment(text: str, field: str) -> dt.datetime:
+    """ISO 8601, or the day-first dates (with or without a time) French spreadsheets hold."""
+    try:
+        return dt.datetime.fromisoformat(text)
+    except ValueError:
+        pass
+    for pattern in _DAY_FIRST_MOMENTS:
+        try:
+            return dt.datetime.strptime(text, pattern)
+        except ValueError:
+            continue
+    try:
+        day = date(text, field=field)
+    except NormalisationError:
+        raise _fail(
+            field, text, _("« %(value)s » is not a date (use YYYY-MM-DD or DD/MM/YYYY)")
+        ) from None
+    assert day is not None
+    return dt.datetime.combine(day, dt.time())
 
 
 def date(raw: Any, *, field: str) -> dt.date | None:
