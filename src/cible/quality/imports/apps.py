@@ -6,3 +6,8 @@ class ImportsConfig(AppConfig):
     name = "cible.quality.imports"
     label = "imports"
     verbose_name = _("Imports")
+
+    def ready(self) -> None:
+        from cible.quality.imports import entities
+
+        entities.register_all()
