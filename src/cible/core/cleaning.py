@@ -7,8 +7,10 @@ from a spreadsheet ends up stored the same way.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -44,10 +46,32 @@ class Cleaned:
             raise ValidationFailed(errors=self.errors)
 
 
-def _significant(before: Any, after: Any) -> bool:
+def significant_change(before: Any, after: Any) -> bool:
+    """Whether a person would see `after` as a rewrite of `before` (import reports count these).
+
+    Spacing is not a change, nor is reading "12" as 12 or "2024-01-28" as that midnight."""
     if isinstance(before, str) and isinstance(after, str):
         return " ".join(before.split()) != after
+    if isinstance(before, str) and _same_reading(before.strip(), after):
+        return False
     return before != after and not (before in (None, "") and after in (None, ""))
+
+
+def _same_reading(text: str, value: Any) -> bool:
+    if isinstance(value, bool) or not text:
+        return False
+    if isinstance(value, int | Decimal):
+        try:
+            return Decimal(text) == value
+        except InvalidOperation:
+            return False
+    if isinstance(value, dt.datetime):
+        try:
+            parsed = dt.datetime.fromisoformat(text)
+        except ValueError:
+            return False
+        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)) == value
+    return False
 
 
 def clean_fields(
@@ -71,6 +95,6 @@ def clean_fields(
         if value is None:
             value = blank.get(name)
         result.values[name] = value
-        if raw not in (None, "") and _significant(raw, value):
+        if raw not in (None, "") and significant_change(raw, value):
             result.changes.append(Change(name, raw, value))
     return result
