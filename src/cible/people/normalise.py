@@ -43,9 +43,10 @@ def _naf(raw: Any) -> str | None:
         raise norm.NormalisationError("naf_code", str(error)) from None
 
 
-def _website(raw: Any) -> str | None:
-    url, _domain = norm.website(raw)
-    return url
+def _website(raw: Any, field: str = "website") -> str | None:
+    """The full address, refused when it cannot be stored (the column holds 255 characters)."""
+    url, _domain = norm.website(raw, field=field)
+    return norm.tidy_text(url, max_length=255, field=field)
 
 
 def _long_text(field: str) -> Normaliser:
@@ -181,7 +182,7 @@ CONTACT_SPECS: dict[str, Normaliser] = {
     "function": _choice("function", ContactFunction.choices),
     "seniority": _choice("seniority", Seniority.choices),
     "language": _text(5, "language"),
-    "linkedin_url": lambda raw: norm.website(raw)[0],
+    "linkedin_url": partial(_website, field="linkedin_url"),
     "email_consent": _choice("email_consent", Consent.choices),
     "email_opt_out": partial(values.boolean, field="email_opt_out"),
     "phone_opt_out": partial(values.boolean, field="phone_opt_out"),

@@ -430,10 +430,10 @@ def test_many_rows_with_few_distinct_values() -> None:
     assert "city" not in batch.changes  # trimming spaces is not reported as a change
 
 
-def test_a_website_just_under_the_limit_is_rejected_not_crashed() -> None:
-    # 1,995 characters are a valid website; "https://" makes the url too long for the domain
-    # `derive_organisation` asks for: the row is rejected with that message.
+def test_a_website_longer_than_its_column_is_rejected_not_crashed() -> None:
+    # A valid address of 1,995 characters cannot be stored (255 at most): the row is refused
+    # on the website column, as the form and the API refuse it.
     website = "acme.fr/" + "x" * 1_987
     batch = _one(ORGANISATIONS, legal_name=["ACME"], website=[website])
-    assert [error.field for error in batch.errors[1]] == ["domain"]
-    assert "far too long" in batch.errors[1][0].message
+    assert [error.field for error in batch.errors[1]] == ["website"]
+    assert "at most 255" in batch.errors[1][0].message

@@ -174,7 +174,8 @@ def _website_path(
     parts = _url_parts(text, domain=False)
     path = pl.when(pl.col("path") == "/").then(pl.lit("")).otherwise(pl.col("path"))
     url = parts.select(pl.col("scheme") + "://" + pl.col("host") + path).to_series()
-    return url, parts["ok"] & usable
+    storable = (url.str.len_chars() <= 255).fill_null(False)  # longer ones: the scalar's message
+    return url, parts["ok"] & usable & storable
 
 
 def url_domains(urls: pl.Series) -> tuple[pl.Series, pl.Series]:
