@@ -93,6 +93,12 @@ def fmt(value: float | None, unit: str) -> str:
         return "-"
     if unit == "rows/s":
         return f"{value:,.0f} rows/s"
+    if unit == "MB":
+        return f"{value:,.0f} MB"
+    if unit == "s":
+        return f"{value:,.1f} s"
+    if unit == "share":  # precision, recall: a share between 0 and 1
+        return f"{value:.3f}"
     return f"{value:,.2f} ms"
 
 

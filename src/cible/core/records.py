@@ -93,6 +93,8 @@ class RecordPages:
     export_name: str = "export"
     specs: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)
     verify: Callable[..., Any] | None = None  # "checked today" action, for records that have it
+    # Extra arguments of `create` read from the form's request (e.g. a "create anyway" box).
+    create_options: Callable[[HttpRequest], dict[str, Any]] | None = None
 
     # --- helpers ------------------------------------------------------------------------------
 
@@ -189,9 +191,14 @@ class RecordPages:
         return render(request, "core/_history.html", {"record": record, "entries": entries})
 
     def _form_page(
-        self, request: HttpRequest, form: forms.Form, record: Any, conflict: bool = False
+        self,
+        request: HttpRequest,
+        form: forms.Form,
+        record: Any,
+        conflict: bool = False,
+        panel: Mapping[str, Any] | None = None,
     ) -> HttpResponse:
-        status = 409 if conflict else (422 if form.is_bound and form.errors else 200)
+        status = 409 if conflict or panel else (422 if form.is_bound and form.errors else 200)
         return render(
             request,
             "core/form.html",
@@ -201,6 +208,7 @@ class RecordPages:
                 "record": record,
                 "conflict": conflict,
                 "title": self.title,
+                "panel": panel,
             },
             status=status,
         )
@@ -211,17 +219,26 @@ class RecordPages:
                 request, self.form_class(initial=dict(request.GET.items())), None
             )
         form = self.form_class(request.POST)
+        panel = None
         if form.is_valid():
+            options = self.create_options(request) if self.create_options else {}
             try:
                 record = self.create(
-                    actor=request.user, channel=Channel.UI, data=raw_data(form, self.form_fields)
+                    actor=request.user,
+                    channel=Channel.UI,
+                    data=raw_data(form, self.form_fields),
+                    **options,
                 )
             except CibleError as error:
-                show_errors(form, error)
+                # An error may bring its own panel (e.g. the look-alikes of a new record, with a
+                # "create anyway" box) instead of messages next to fields.
+                panel = getattr(error, "panel", None)
+                if panel is None:
+                    show_errors(form, error)
             else:
                 messages.success(request, _("%(record)s was created.") % {"record": record})
                 return HttpResponseRedirect(self.url("detail", record.pk))
-        return self._form_page(request, form, None)
+        return self._form_page(request, form, None, panel=panel)
 
     def edit_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         record = self.get(request, pk)

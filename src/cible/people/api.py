@@ -29,13 +29,13 @@ from cible.people import selectors, services
 from cible.people.models import Contact, Organisation
 from cible.people.schemas import (
     ContactBulkIn,
-    ContactIn,
+    ContactCreateIn,
     ContactOut,
     ContactPage,
     ContactPatch,
     ContactQuery,
     OrganisationBulkIn,
-    OrganisationIn,
+    OrganisationCreateIn,
     OrganisationOut,
     OrganisationPage,
     OrganisationPatch,
@@ -101,9 +101,13 @@ def list_organisations(request: HttpRequest, params: Query[OrganisationQuery]) -
 @router.post(
     "/organisations", response={201: OrganisationOut, **WRITE_ERRORS}, tags=["organisations"]
 )
-def create_organisation(request: HttpRequest, payload: OrganisationIn) -> Any:
+def create_organisation(request: HttpRequest, payload: OrganisationCreateIn) -> Any:
+    """Create an organisation; 409 with `candidates` if it looks like one you can see, unless
+    `allow_duplicate` is true."""
+    data = payload.data()
+    allow_duplicate = bool(data.pop("allow_duplicate", False))
     organisation = services.organisation_create(
-        actor=viewer(request), channel=Channel.API, data=payload.data()
+        actor=viewer(request), channel=Channel.API, data=data, allow_duplicate=allow_duplicate
     )
     return Status(201, organisation_out(organisation))
 
@@ -199,9 +203,13 @@ def list_contacts(request: HttpRequest, params: Query[ContactQuery]) -> Any:
 
 
 @router.post("/contacts", response={201: ContactOut, **WRITE_ERRORS}, tags=["contacts"])
-def create_contact(request: HttpRequest, payload: ContactIn) -> Any:
+def create_contact(request: HttpRequest, payload: ContactCreateIn) -> Any:
+    """Create a contact; 409 with `candidates` if it looks like one you can see, unless
+    `allow_duplicate` is true."""
+    data = payload.data()
+    allow_duplicate = bool(data.pop("allow_duplicate", False))
     contact = services.contact_create(
-        actor=viewer(request), channel=Channel.API, data=payload.data()
+        actor=viewer(request), channel=Channel.API, data=data, allow_duplicate=allow_duplicate
     )
     return Status(201, contact_out(contact))
 

@@ -2,21 +2,102 @@
 
 `register_related_section` lets e.g. the pipeline show an organisation's opportunities on its
 page: the provider returns a template name and its context, already filtered for the viewer.
+`on` names the record page the section belongs to ("organisation" or "contact").
+`register_duplicate_finder` lets the duplicates app warn, before an organisation or a contact is
+created, that it looks like one already there (`check_duplicates`, called by the services).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext as _
+
+from cible.core.errors import ConflictError
+
 SectionProvider = Callable[[Any, Any], dict[str, Any] | None]
-_sections: list[SectionProvider] = []
+_sections: dict[str, list[SectionProvider]] = {}
 
 
-def register_related_section(provider: SectionProvider) -> None:
-    if provider not in _sections:
-        _sections.append(provider)
+def register_related_section(provider: SectionProvider, *, on: str = "organisation") -> None:
+    providers = _sections.setdefault(on, [])
+    if provider not in providers:
+        providers.append(provider)
 
 
-def related_sections(viewer: Any, organisation: Any) -> list[dict[str, Any]]:
-    return [section for provider in _sections if (section := provider(viewer, organisation))]
+def related_sections(viewer: Any, record: Any) -> list[dict[str, Any]]:
+    """The sections of `record`'s page, by its model name (organisation, contact)."""
+    providers = _sections.get(record._meta.model_name, [])
+    return [section for provider in providers if (section := provider(viewer, record))]
+
+
+# --- duplicates: prevention on entry (SPEC C2) ----------------------------------------------------
+# The quality layer registers a finder; people's create services ask it before saving, unless the
+# caller says the person confirmed ("create anyway").
+
+
+@dataclass(frozen=True)
+class DuplicateCandidate:
+    """An existing record the one being created looks like, as the finder describes it."""
+
+    id: int
+    label: str
+    detail: str
+    score: float
+    phrases: tuple[str, ...]  # the evidence, in the active language
+    url: str
+
+    @property
+    def percent(self) -> int:
+        return round(self.score * 100)
+
+
+DuplicateFinder = Callable[[str, Mapping[str, Any], Any], list[DuplicateCandidate]]
+_finders: list[tuple[DuplicateFinder, str]] = []
+
+
+def register_duplicate_finder(finder: DuplicateFinder, *, template: str) -> None:
+    """`finder(entity, values, viewer)` returns the likely duplicates of a record about to be
+    created ("organisation" or "contact", normalised values); `template` shows them in a form."""
+    if all(known is not finder for known, _template in _finders):
+        _finders.append((finder, template))
+
+
+class DuplicateSuspected(ConflictError):
+    """The record about to be created looks like one the user can see (HTTP 409). The form shows
+    `panel`; the API answers `candidates`; `allow_duplicate` creates it anyway."""
+
+    def __init__(self, candidates: list[DuplicateCandidate], template: str) -> None:
+        names = ", ".join(f"{c.label} (#{c.id}, {c.percent} %)" for c in candidates[:3])
+        super().__init__(
+            _(
+                "This looks like a record you already have: %(names)s. Send "
+                "allow_duplicate=true to create it anyway."
+            )
+            % {"names": names}
+        )
+        self.candidates = candidates
+        self.panel = {"template": template, "candidates": candidates}
+        self.payload = {
+            "candidates": [
+                {
+                    "id": c.id,
+                    "label": c.label,
+                    "detail": c.detail,
+                    "score": round(c.score, 4),
+                    "reasons": list(c.phrases),
+                    "url": c.url,
+                }
+                for c in candidates
+            ]
+        }
+
+
+def check_duplicates(entity: str, values: Mapping[str, Any], viewer: Any) -> None:
+    """Raise DuplicateSuspected if a registered finder knows look-alikes of `values`."""
+    for finder, template in _finders:
+        found = finder(entity, values, viewer)
+        if found:
+            raise DuplicateSuspected(found, template)

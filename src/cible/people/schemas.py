@@ -51,6 +51,14 @@ class OrganisationIn(InputSchema):
     installed_products: list[Loose] | None = Field(None, description="Product names or ids.")
 
 
+class OrganisationCreateIn(OrganisationIn):
+    allow_duplicate: bool = Field(
+        False,
+        description="Create it even if it looks like an organisation you have (else 409 with "
+        "the `candidates`).",
+    )
+
+
 class OrganisationPatch(OrganisationIn):
     version: int = Field(..., description="The version you read; a newer one gives 409.")
 
@@ -215,6 +223,14 @@ class ContactIn(InputSchema):
     owner: Id | None = Field(None, description="User id.")
     organisation: Id | None = Field(None, description="Organisation id.")
     reports_to: Id | None = Field(None, description="Contact id.")
+
+
+class ContactCreateIn(ContactIn):
+    allow_duplicate: bool = Field(
+        False,
+        description="Create it even if it looks like a contact you have (else 409 with the "
+        "`candidates`).",
+    )
 
 
 class ContactPatch(ContactIn):

@@ -23,6 +23,7 @@ from cible.core.cleaning import Cleaned
 from cible.core.concurrency import save_versioned
 from cible.core.errors import FieldError, PermissionDenied, ValidationFailed
 from cible.core.roles import Role
+from cible.people.hooks import check_duplicates
 from cible.people.models import Contact, Organisation, Team, UserProfile
 from cible.people.normalise import (
     CONTACT_BLANKS,
@@ -109,12 +110,19 @@ def _assign(obj: Any, merged: Mapping[str, Any], resolved: Mapping[str, Any]) ->
 
 
 @transaction.atomic
-def organisation_create(*, actor: Any, channel: str, data: Mapping[str, Any]) -> Organisation:
-    """Create an organisation from raw input; raises ValidationFailed naming each bad field."""
+def organisation_create(
+    *, actor: Any, channel: str, data: Mapping[str, Any], allow_duplicate: bool = True
+) -> Organisation:
+    """Create an organisation from raw input; raises ValidationFailed naming each bad field.
+
+    With `allow_duplicate=False` (forms and the API, until the person confirms), raises
+    `hooks.DuplicateSuspected` if it looks like an organisation the actor can already see."""
     if not access.can(actor, "change"):
         raise PermissionDenied(_("You may not create organisations."))
     merged, resolved, cleaned = _prepare_organisation(organisation=None, actor=actor, data=data)
     cleaned.raise_errors()
+    if not allow_duplicate:
+        check_duplicates("organisation", {**merged, **resolved}, actor)
     organisation = Organisation()
     _assign(organisation, merged, resolved)
     if resolved.get("owner") is None and getattr(actor, "pk", None):  # creator owns by default
@@ -208,11 +216,16 @@ def _prepare_contact(
 
 
 @transaction.atomic
-def contact_create(*, actor: Any, channel: str, data: Mapping[str, Any]) -> Contact:
+def contact_create(
+    *, actor: Any, channel: str, data: Mapping[str, Any], allow_duplicate: bool = True
+) -> Contact:
+    """Create a contact; `allow_duplicate=False` checks for look-alikes first (as above)."""
     if not access.can(actor, "change"):
         raise PermissionDenied(_("You may not create contacts."))
     merged, resolved, cleaned = _prepare_contact(contact=None, actor=actor, data=data)
     cleaned.raise_errors()
+    if not allow_duplicate:
+        check_duplicates("contact", {**merged, **resolved}, actor)
     contact = Contact()
     _assign(contact, merged, resolved)
     if merged.get("email_opt_out"):
@@ -235,6 +248,14 @@ def contact_update(
 ) -> Contact:
     if not access.can(actor, "change", contact):
         raise PermissionDenied(_("You may not change this contact."))
+    if contact.anonymised_at is not None:  # GDPR erasure is final (quality.privacy)
+        raise ValidationFailed(
+            _(
+                "Contact #%(id)s was anonymised at the person's request or by a retention rule; "
+                "it can no longer be changed."
+            )
+            % {"id": contact.pk}
+        )
     merged, resolved, cleaned = _prepare_contact(contact=contact, actor=actor, data=data)
     cleaned.raise_errors()
     expected = contact.version if expected_version is None else expected_version

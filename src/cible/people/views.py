@@ -122,6 +122,7 @@ ORGANISATION_PAGES = RecordPages(
     export_name="organisations",
     specs=ORGANISATION_SPECS,
     verify=services.organisation_mark_verified,
+    create_options=lambda request: {"allow_duplicate": request.POST.get("allow_duplicate") == "1"},
 )
 
 CONTACT_FIELDS = [
@@ -175,6 +176,8 @@ def _contact_initial(contact: Contact) -> dict[str, Any]:
 
 
 def _contact_detail(viewer: Any, contact: Contact) -> dict[str, Any]:
+    from cible.people.hooks import related_sections
+
     organisation = contact.organisation if contact.organisation_id else None
     if organisation is not None and not access.can(viewer, "view", organisation):
         organisation = None
@@ -184,6 +187,7 @@ def _contact_detail(viewer: Any, contact: Contact) -> dict[str, Any]:
         if contact.reports_to_id and access.can(viewer, "view", contact.reports_to)
         else None,
         "reports": access.visible(viewer, contact.reports.all())[:100],
+        "sections": related_sections(viewer, contact),
     }
 
 
@@ -221,6 +225,7 @@ CONTACT_PAGES = RecordPages(
     export_name="contacts",
     specs=CONTACT_SPECS,
     verify=services.contact_mark_verified,
+    create_options=lambda request: {"allow_duplicate": request.POST.get("allow_duplicate") == "1"},
 )
 
 
