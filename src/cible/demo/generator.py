@@ -24,7 +24,14 @@ from typing import Any
 from django.utils import timezone
 
 # Modules that contribute steps; a later issue adds its own module to this list.
-STEP_MODULES = ("cible.demo.people", "cible.demo.organisations", "cible.demo.pipeline")
+STEP_MODULES = (
+    "cible.demo.people",
+    "cible.demo.organisations",
+    "cible.demo.duplicates",
+    "cible.demo.pipeline",
+    "cible.demo.consents",
+    "cible.demo.freshness",
+)
 
 DEMO_PASSWORD = "demo-cible-2026"  # noqa: S105 - public by design, listed by `demo_logins`
 # make_password(DEMO_PASSWORD, salt="cibledemo2026"), computed once: hashing costs ~0.4 s per call
