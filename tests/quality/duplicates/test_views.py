@@ -14,6 +14,14 @@ from cible.quality.duplicates.models import BulkMergeRun, DuplicatePair, MergeRe
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def english_pages(cast) -> None:
+    """These pages are read in English here (the cast's profiles default to French)."""
+    from cible.people.models import UserProfile
+
+    UserProfile.objects.filter(user__in=[cast.ae, cast.ae2, cast.admin]).update(language="en")
+
+
 def test_queue_shows_open_pairs_with_their_reasons(cast, twins, detected, client_for) -> None:
     page = client_for(cast.ae).get(reverse("duplicates:queue")).content.decode()
     assert f'data-pair="{detected.pk}"' in page
