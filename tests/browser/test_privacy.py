@@ -4,6 +4,7 @@ anonymised — on its page and in the list."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 import zipfile
@@ -18,6 +19,14 @@ from tests.browser.helpers import login
 from tests.cast import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def default_purposes(db) -> None:
+    """Transactional tests before this one flushed the purposes the migration seeded."""
+    from django.apps import apps
+
+    importlib.import_module("cible.quality.privacy.migrations.0002_seed_purposes").seed(apps, None)
 
 
 def test_withdraw_export_and_erase(page: Page, live_server, cast) -> None:
