@@ -5,9 +5,11 @@
 
 For each database: a fresh one (a temporary SQLite file, or a temporary PostgreSQL server started
 by bench/pg.py), `migrate`, then in one worker process: bench_demo (generation vs raw inserts),
-bench_lists, bench_search, bench_count. Every figure is printed beside its baseline measured in
-the same run, with the ratio. The 1m size writes bench/RESULTS.md (a "Notes" section written by
-hand is kept); other sizes write bench/output/RESULTS-<size>.md unless --output says otherwise.
+bench_lists, bench_search, bench_count, bench_duplicates, bench_quality, then bench_import (in a
+child process, on a fresh database of the same kind). Every figure is printed beside its baseline
+measured in the same run, with the ratio. The 1m size writes bench/RESULTS.md (a "Notes" section
+written by hand is kept); other sizes write bench/output/RESULTS-<size>.md unless --output says
+otherwise.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from typing import Any
 from common import ROOT, Result, fmt, print_table
 
 BENCH = Path(__file__).resolve().parent
+# Rows of the organisation file bench_import imports, per size.
+IMPORT_ROWS = {"tiny": 10_000, "small": 10_000, "medium": 100_000, "1m": 1_000_000}
 NOTES_MARKER = "<!-- notes: everything below is kept by run_all.py -->"
 
 
@@ -40,7 +44,10 @@ def worker(args: argparse.Namespace) -> None:
     setup_django()
     import bench_count
     import bench_demo
+    import bench_duplicates
+    import bench_import
     import bench_lists
+    import bench_quality
     import bench_search
     from django.core.management import call_command
     from django.db import connection
@@ -60,6 +67,10 @@ def worker(args: argparse.Namespace) -> None:
         ("lists", lambda: bench_lists.run(args.runs)),
         ("search", lambda: bench_search.run(args.runs)),
         ("count", lambda: bench_count.run(args.runs)),
+        ("duplicates", bench_duplicates.run),
+        ("quality", lambda: bench_quality.run(args.runs)),
+        # In a process and a database of its own: an empty base, and its own memory peak.
+        ("import", lambda: bench_import.run(IMPORT_ROWS[args.size], args.seed)),
     )
     for name, stage in stages:
         print(f"\n--- {name} ---", flush=True)

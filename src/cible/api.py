@@ -29,6 +29,10 @@ from cible.core.errors import CibleError, FieldError, TokenRefused
 from cible.core.services import api_token_authenticate
 from cible.people.api import router as people_router
 from cible.pipeline.api import router as pipeline_router
+from cible.quality.duplicates.api import router as duplicates_router
+from cible.quality.freshness.api import router as freshness_router
+from cible.quality.imports.api import router as imports_router
+from cible.quality.privacy.api import router as privacy_router
 
 logger = logging.getLogger(__name__)
 
@@ -123,6 +127,7 @@ def _on_cible_error(request: HttpRequest, exc: CibleError) -> HttpResponse:
             {"index": index, "errors": [{"field": e.field, "message": e.message} for e in errs]}
             for index, errs in item_errors
         ]
+    extra.update(getattr(exc, "payload", None) or {})  # e.g. the `candidates` of a 409 duplicate
     return error_response(request, exc.status_code, str(exc) or _summary(errors), errors, **extra)
 
 
@@ -259,3 +264,7 @@ for exception_class, handler in EXCEPTION_HANDLERS.items():
 
 api.add_router("", people_router)
 api.add_router("", pipeline_router)
+api.add_router("/duplicates", duplicates_router)
+api.add_router("", imports_router)
+api.add_router("/privacy", privacy_router)
+api.add_router("/quality", freshness_router)

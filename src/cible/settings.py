@@ -138,6 +138,10 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- limits and security -------------------------------------------------------------------
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("CIBLE_MAX_BODY_BYTES", 5 * 1024 * 1024)
+# The largest CSV or XLSX file an import accepts (CSV files are streamed whatever their size).
+IMPORT_MAX_FILE_BYTES = env_int("CIBLE_IMPORT_MAX_FILE_BYTES", 1024 * 1024 * 1024)
+# An XLSX sheet is held in memory whole while it is read (some 130 bytes per cell).
+IMPORT_MAX_XLSX_CELLS = env_int("CIBLE_IMPORT_MAX_XLSX_CELLS", 5_000_000)
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"

@@ -137,19 +137,22 @@ def bulk_insert(
     quote = connection.ops.quote_name
     column_sql = ", ".join(quote(str(f.column)) for f in all_fields)
     source: Iterable[tuple] = rows
+    if connection.vendor == "sqlite":
+        # The omitted columns hold one value for the whole call: adapted once, not per row.
+        adapter = _sqlite_adapter(connection, fields)
+        if adapter is not None:
+            source = map(adapter, source)
+        extra_adapter = _sqlite_adapter(connection, extra_fields)
+        if extra_adapter is not None:
+            extra_values = extra_adapter(extra_values)
     if extra_values:
-        source = (tuple(row) + extra_values for row in rows)
+        source = (tuple(row) + extra_values for row in source)
     total = 0
     with transaction.atomic(using=using, savepoint=False):
         connection.ensure_connection()
         if connection.vendor == "postgresql":
             total = _copy_postgresql(connection, table, column_sql, source, batch, progress)
         else:
-            adapter = (
-                _sqlite_adapter(connection, all_fields) if connection.vendor == "sqlite" else None
-            )
-            if adapter is not None:
-                source = map(adapter, source)
             placeholders = ", ".join(["%s"] * len(all_fields))
             sql = f"INSERT INTO {quote(table)} ({column_sql}) VALUES ({placeholders})"
             iterator = iter(source)
@@ -225,14 +228,28 @@ def refresh_statistics(*model_classes: type[models.Model], using: str = DEFAULT_
                 cursor.execute(f"ANALYZE {quote(table)}")
 
 
-def log_bulk(*, actor: Any, channel: str, model: type[models.Model], rows: int) -> LogEntry:
-    """One audit entry for a bulk write, since the rows themselves fire no signal."""
+def log_bulk(
+    *,
+    actor: Any,
+    channel: str,
+    model: type[models.Model],
+    rows: int,
+    action: int = LogEntry.Action.CREATE,
+    summary: str = "",
+    details: dict[str, Any] | None = None,
+) -> LogEntry:
+    """One audit entry for a bulk write, since the rows themselves fire no signal.
+
+    `action` is CREATE for inserts (the default) or UPDATE; `summary` replaces the default
+    description; `details` (JSON) is kept under `additional_data["bulk"]`, e.g. an import run's
+    id and the ids it wrote.
+    """
     with audit_context(actor=actor, channel=channel):
         return LogEntry.objects.create(
             content_type=ContentType.objects.get_for_model(model),
             object_pk="",
-            object_repr=f"bulk insert of {rows} {model._meta.verbose_name_plural}",
-            action=LogEntry.Action.CREATE,
+            object_repr=summary or f"bulk insert of {rows} {model._meta.verbose_name_plural}",
+            action=action,
             changes={},
-            additional_data={"bulk": {"rows": rows}},
+            additional_data={"bulk": {"rows": rows, **(details or {})}},
         )
