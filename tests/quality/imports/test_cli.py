@@ -20,7 +20,7 @@ from cible.people.models import Organisation
 from cible.quality.imports.models import ImportRun
 from tests.factories import organisation
 from tests.quality.imports.engine_support import csv_bytes, var_dir  # noqa: F401
-from tests.quality.imports.test_resume import ROOT, _cible, rows
+from tests.quality.imports.test_resume import _cible, rows
 
 MARTIN, ACME = "356000000", "552100554"
 
@@ -159,7 +159,7 @@ def test_ctrl_c_stops_after_the_current_batch(tmp_path: Path) -> None:
         "--source", "Registre", "--key", "siren", "--batch-size", "500",
     ]  # fmt: skip
     worker = subprocess.Popen(
-        command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        command, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     committed = 0
     deadline = time.monotonic() + 120

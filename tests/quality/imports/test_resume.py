@@ -156,7 +156,14 @@ def test_two_workers_never_commit_the_same_rows(cast: Any, settings: Any) -> Non
 
 def _cible(env: dict[str, str], *args: str, **kwargs: Any) -> Any:
     command = [sys.executable, "-m", "cible.cli", *args]
-    return subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, **kwargs)
+    return subprocess.run(
+        command,
+        env=env,
+        cwd=Path(env["CIBLE_VAR_DIR"]).parent,
+        capture_output=True,
+        text=True,
+        **kwargs,
+    )
 
 
 def test_a_killed_cible_import_resumes_without_duplicates(tmp_path: Path) -> None:
@@ -187,7 +194,7 @@ def test_a_killed_cible_import_resumes_without_duplicates(tmp_path: Path) -> Non
         "--batch-size", "500",
     ]  # fmt: skip
     worker = subprocess.Popen(
-        command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        command, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
     try:
         deadline = time.monotonic() + 120
