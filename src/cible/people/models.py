@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from cible.core import nace
@@ -366,4 +367,6 @@ class Contact(VersionedModel):
 
     @property
     def full_name(self) -> str:
+        if self.anonymised_at is not None:  # the stored name is language-neutral: say it here
+            return gettext("Anonymised contact #%(id)s") % {"id": self.pk}
         return f"{self.first_name} {self.last_name}".strip()

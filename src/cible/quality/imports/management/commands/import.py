@@ -310,7 +310,8 @@ class Command(BaseCommand):
         self.say(_("Columns:"))
         for column in run.columns:
             target = run.mapping.get(column)
-            self.say(f"  {column:<30} → {target or _('(ignored)')}")
+            shown = target or _("(ignored)")
+            self.say(f"  {column:<30} → {shown}")
         self.say(
             _("Match key: %(key)s; existing records: %(policy)s")
             % {"key": run.key, "policy": run.get_policy_display()}
