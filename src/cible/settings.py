@@ -142,6 +142,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("CIBLE_MAX_BODY_BYTES", 5 * 1024 * 1024)
 IMPORT_MAX_FILE_BYTES = env_int("CIBLE_IMPORT_MAX_FILE_BYTES", 1024 * 1024 * 1024)
 # An XLSX sheet is held in memory whole while it is read (some 130 bytes per cell).
 IMPORT_MAX_XLSX_CELLS = env_int("CIBLE_IMPORT_MAX_XLSX_CELLS", 5_000_000)
+# Days an uploaded file is kept once its import is left alone (finished, failed…); 0: forever.
+IMPORT_FILE_RETENTION_DAYS = env_int("CIBLE_IMPORT_FILE_RETENTION_DAYS", 30)
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"

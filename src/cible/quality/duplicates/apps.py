@@ -9,8 +9,10 @@ class DuplicatesConfig(AppConfig):
 
     def ready(self) -> None:
         from cible.people.hooks import register_duplicate_finder, register_related_section
-        from cible.quality.duplicates import prevention, selectors
+        from cible.quality.duplicates import erasure, prevention, selectors
+        from cible.quality.privacy.hooks import register_eraser
 
         register_duplicate_finder(prevention.find_look_alikes, template="duplicates/_suspects.html")
         register_related_section(selectors.record_section, on="organisation")
         register_related_section(selectors.record_section, on="contact")
+        register_eraser(erasure.erase_people)

@@ -290,6 +290,13 @@ def pair_merge(
 # --- undo ---------------------------------------------------------------------------------------
 
 
+def erased_message(pk: int) -> str:
+    return _(
+        "Contact #%(id)s was anonymised (erasure of their personal data): this merge no longer "
+        "holds who they were, so it cannot be undone."
+    ) % {"id": pk}
+
+
 @transaction.atomic
 def merge_undo(*, merge: MergeRecord, actor: Any, channel: str) -> Model:
     """Put the loser back under its own id with its related rows, and the survivor's values as
@@ -304,6 +311,8 @@ def merge_undo(*, merge: MergeRecord, actor: Any, channel: str) -> Model:
             _("%(record)s no longer exists, so this merge cannot be undone.")
             % {"record": merge.survivor_label}
         )
+    if getattr(survivor, "anonymised_at", None) is not None:
+        raise ConflictError(erased_message(survivor.pk))
     _check_may_change(actor, survivor)
     if survivor.version != merge.survivor_version:  # type: ignore[attr-defined]
         raise ConflictError(

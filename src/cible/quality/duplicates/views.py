@@ -215,6 +215,7 @@ def merge_view(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404(_("Not found, or not visible to you.")) from None
     spec = spec_for(record.entity)
     survivor = spec.model._default_manager.filter(pk=record.survivor_id).first()
+    erased = getattr(survivor, "anonymised_at", None) is not None
     context = {
         "merge": record,
         "spec": spec,
@@ -224,7 +225,11 @@ def merge_view(request: HttpRequest, pk: int) -> HttpResponse:
         "entries": list(selectors.loser_history(record)[:200]),
         "may_undo": record.undone_at is None
         and survivor is not None
+        and not erased
         and access.can(request.user, "change", survivor),
+        "erased": (
+            merge.erased_message(record.survivor_id) if erased and not record.undone_at else ""
+        ),
         "changed_since": survivor is not None and survivor.version != record.survivor_version,  # type: ignore[attr-defined]
     }
     return render(request, "duplicates/merge_detail.html", context)

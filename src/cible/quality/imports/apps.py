@@ -8,6 +8,8 @@ class ImportsConfig(AppConfig):
     verbose_name = _("Imports")
 
     def ready(self) -> None:
-        from cible.quality.imports import entities
+        from cible.quality.imports import entities, erasure
+        from cible.quality.privacy.hooks import register_eraser
 
         entities.register_all()
+        register_eraser(erasure.erase_people)

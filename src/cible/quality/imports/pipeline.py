@@ -34,6 +34,7 @@ from cible.quality.imports.writing import (
     audit_batch,
     insert_creates,
     insert_rejections,
+    invalidate_quality,
     record_keys,
     reserve_ids,
 )
@@ -93,6 +94,14 @@ def execute(
     entity = registry.get(run.entity)
     if entity is None:
         raise CibleError(_("This kind of record can no longer be imported."))
+    if not run.stored_path or not run.stored_file.is_file():
+        raise CibleError(
+            _(
+                "The uploaded file of this import is no longer kept (deleted after the retention "
+                "period, or because it held the data of a person who was erased): upload the "
+                "file again to import it."
+            )
+        )
     table = open_table(run.stored_file, filename=run.filename)
     if table.columns != run.columns:
         raise CibleError(_("The stored file no longer has the columns it was uploaded with."))
@@ -307,6 +316,7 @@ def _write_batch(
             matcher.remember_created(plan.creates, ids)
         if plan.updates:
             apply_updates(model, plan.updates)
+            invalidate_quality(model, plan.updates)
         keys = [*plan.new_keys]
         keys += [
             (c.external_id, pk) for c, pk in zip(plan.creates, ids, strict=True) if c.external_id

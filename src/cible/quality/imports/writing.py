@@ -5,7 +5,8 @@
 - updates set-based: one executemany `UPDATE … WHERE id = ?` per set of changed columns on
   SQLite; on PostgreSQL a COPY into a temporary table and one `UPDATE … FROM` it. Every updated
   row gets `version + 1`, so an editor who opened the record before the import gets a 409;
-- external keys and rejections bulk inserted; one audit entry per batch (channel "import").
+- external keys and rejections bulk inserted; one audit entry per batch (channel "import");
+- the quality tally told which records were updated (`invalidate_quality`).
 
 Callers owe what `core.bulk` asks: values already normalised and derived (see matching.py).
 """
@@ -25,6 +26,8 @@ from django.utils import timezone
 from cible.core.audit import Channel
 from cible.core.bulk import bulk_insert, log_bulk
 from cible.core.errors import FieldError
+from cible.people.models import Contact, Organisation
+from cible.quality.freshness.tally import entity_of, tally_invalidate
 from cible.quality.imports.matching import Create, Update
 from cible.quality.imports.models import ExternalKey, ImportRejection, ImportRun
 
@@ -85,6 +88,23 @@ def apply_updates(model: type[models.Model], updates: Sequence[Update]) -> int:
         else:
             written += _update_executemany(model, fields, ids, values, now)
     return written
+
+
+def invalidate_quality(model: type[models.Model], updates: Sequence[Update]) -> None:
+    """Tell the quality tally (freshness) which records the batch updated: the bulk update sends
+    no signal, and the dashboard must count the filled fields at once. Created records need
+    nothing: the tally notices ids above the last it covered. An organisation whose status
+    changed moves its contacts too (a contact of a closed organisation is stale)."""
+    if model not in (Organisation, Contact) or not updates:
+        return
+    tally_invalidate(entity=entity_of(model), ids=[update.id for update in updates])
+    if model is Organisation:
+        moved = [update.id for update in updates if "status" in update.values]
+        if moved:
+            contacts = Contact.objects.filter(organisation_id__in=moved).values_list(
+                "pk", flat=True
+            )
+            tally_invalidate(entity=entity_of(Contact), ids=list(contacts))
 
 
 def _set_clause(fields: Sequence[Any], *, source: str = "") -> str:

@@ -46,6 +46,8 @@ from cible.quality.privacy.personal_data import (
 ANONYMOUS_NAME = "Anonymised contact #"  # stored data, language-neutral; pages translate it
 LOG_FIELDS = ("object_repr", "changes_text", "changes", "additional_data", "serialized_data")
 REASON_LIMIT = 500
+# The contact's fields whose value names the person on their own (with the full name).
+IDENTIFYING_FIELDS = ("email", "secondary_email", "phone", "mobile", "linkedin_url")
 
 
 @dataclass(frozen=True)
@@ -155,11 +157,13 @@ def _scrubbers(
             if first and last:
                 values[pk].add(full)
                 distinctive.add(full)
-        for name in ("email", "secondary_email", "phone", "mobile", "linkedin_url"):
+        for name in IDENTIFYING_FIELDS:
             if row.get(name):
                 distinctive.add(str(row[name]))
     for entry in entries:
         values[owners[entry.object_pk]].update(history_values(entry.changes, fields))
+        distinctive.update(history_values(entry.changes, IDENTIFYING_FIELDS))
+        distinctive.update(_full_names(entry.changes))
     for pk, email, ip in ConsentEvent.objects.filter(
         contact_id__in=[r["id"] for r in rows]
     ).values_list("contact_id", "proof_email", "proof_ip"):
@@ -169,8 +173,20 @@ def _scrubbers(
                 distinctive.add(value)
     keys = [*fields, *personal_links()]
     per_contact = {pk: Scrubber(found, keys) for pk, found in values.items()}
-    everything = Scrubber({v for found in values.values() for v in found})
+    everything = Scrubber({v for found in values.values() for v in found}, identifying=distinctive)
     return per_contact, everything, Scrubber(distinctive)
+
+
+def _full_names(changes: Any) -> list[str]:
+    """The full name a history entry gave the contact (a duplicate merged into the person
+    was created under its own spelling)."""
+    if not isinstance(changes, dict):
+        return []
+    first = list(history_values(changes, ["first_name"]))
+    last = list(history_values(changes, ["last_name"]))
+    if not first or not last:
+        return []
+    return [f"{first[-1]} {last[-1]}", f"{last[-1]} {first[-1]}"]
 
 
 def _rewrite(entry: LogEntry, scrubber: Scrubber) -> bool:

@@ -115,10 +115,21 @@ class Scrubber:
     thousands of values, and one alternation of all of them takes a second to compile.
     """
 
-    def __init__(self, strings: Iterable[str], keys: Iterable[str] = ()) -> None:
+    def __init__(
+        self, strings: Iterable[str], keys: Iterable[str] = (), identifying: Iterable[str] = ()
+    ) -> None:
         self.strings = variants(strings)
         self._lowered = [(s, s.lower()) for s in self.strings]
         self.keys = frozenset(keys)
+        # The values that name the person on their own (emails, phones, full names, LinkedIn
+        # profile, consent proofs), as stored: erasers of other apps match records on them.
+        self.identifying = tuple(
+            sorted(
+                {v.strip() for v in identifying if len((v or "").strip()) >= MIN_SCRUB_LENGTH},
+                key=len,
+                reverse=True,
+            )
+        )
 
     def _found(self, value: str) -> list[str]:
         lowered = value.lower()
