@@ -31,6 +31,7 @@ from cible.demo.organisations import planted_every
 from cible.demo.people import Pools, landline, slug, street_address
 from cible.demo.typos import mutate_name, mutate_person, split_form
 from cible.people.models import Contact, Organisation
+from cible.quality.duplicates.detect import run_detection
 from cible.quality.duplicates.models import DuplicateLabel, Entity
 
 # Shares of the base turned into each kind of pair.
@@ -457,4 +458,15 @@ def inject_duplicates(ctx: DemoContext) -> None:
     ctx.shared.setdefault("bulk_models", []).append(DuplicateLabel)
 
 
+def detect_duplicates(ctx: DemoContext) -> None:
+    """Run detection once, as the nightly job would, so that the demo's review queue and quality
+    dashboard show real pairs. Not at 1m: it takes minutes there, and bench_duplicates times it."""
+    if ctx.size.name == "1m":
+        return
+    for entity in (Entity.ORGANISATION, Entity.CONTACT):
+        run = run_detection(entity=entity, channel=Channel.CLI)
+        ctx.count(f"{entity} duplicate pairs", run.pairs)
+
+
 register(Step("duplicates", 40, inject_duplicates, "labelled duplicates and look-alikes"))
+register(Step("detection", 65, detect_duplicates, "likely duplicates found for the review queue"))
