@@ -101,7 +101,7 @@ def create_consents(ctx: DemoContext) -> None:
     with transaction.atomic():
         events = _insert_events(first, last)
         RetentionRule.objects.get_or_create(
-            name="No consent and no activity for 36 months",
+            name="Sans consentement ni activité depuis 36 mois",  # demo data speaks French
             defaults={"inactive_months": 36, "consent": "none_granted", "is_active": False},
         )
     ctx.count("consent events", events)
