@@ -20,6 +20,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cible.core.audit import Channel
@@ -157,8 +158,8 @@ def _records_url(entity: ImportableEntity | None, run: ImportRun) -> str:
 def _chart(counts: dict[str, Any], dry_run: bool) -> dict[str, Any]:
     """The four outcomes as one stacked bar (drawn by imports.js)."""
     outcomes = [
-        ("created", _("Would be created") if dry_run else _("Created"), "#198754"),
-        ("updated", _("Would be updated") if dry_run else _("Updated"), "#0d6efd"),
+        ("created", _("Would be created") if dry_run else pgettext("rows", "Created"), "#198754"),
+        ("updated", _("Would be updated") if dry_run else pgettext("rows", "Updated"), "#0d6efd"),
         ("unchanged", _("Would stay unchanged") if dry_run else _("Unchanged"), "#adb5bd"),
         ("rejected", _("Would be rejected") if dry_run else _("Rejected"), "#dc3545"),
     ]

@@ -18,6 +18,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from cible.core.audit import Channel
 from cible.core.errors import CibleError
@@ -110,10 +111,10 @@ class Command(BaseCommand):
         title = _("Dry run (nothing written)") if dry_run else _("Import")
         self.say(f"{title}: {run.filename} → {run.entity_label} ({run.status}), {run.uuid}")
         for key, label in (
-            ("created", _("would be created") if dry_run else _("created")),
-            ("updated", _("would be updated") if dry_run else _("updated")),
-            ("unchanged", _("unchanged")),
-            ("rejected", _("rejected")),
+            ("created", _("would be created") if dry_run else pgettext("rows", "created")),
+            ("updated", _("would be updated") if dry_run else pgettext("rows", "updated")),
+            ("unchanged", pgettext("rows", "unchanged")),
+            ("rejected", pgettext("rows", "rejected")),
         ):
             self.say(f"  {label:<20}{_n(counts.get(key)):>14}")
         changes = selectors.changes(run)
