@@ -4,6 +4,7 @@ undo, detection and bulk merge runs. Thin: parse, call a selector or a service, 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -73,7 +74,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "may_change": access.can(request.user, "change"),
         "threshold": scoring.DEFAULT_THRESHOLD,
         "bulk_threshold": services.BULK_THRESHOLD,
-        "query": "&".join(f"{k}={v}" for k, v in params.items()),
+        "params": urlencode(params),
     }
     return render(request, "duplicates/queue.html", context)
 

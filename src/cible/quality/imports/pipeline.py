@@ -385,24 +385,7 @@ def run_check(
     stop: Stop | None = None,
 ) -> ImportRun:
     """Execute the dry run of a run in status CHECKING; never raises for a failed run."""
-    run = ImportRun.objects.get(pk=run_id)
-    if run.status != Status.CHECKING:
-        return run
-    try:
-        cancelled = execute(
-            run, actor=_actor(actor_id, run), dry_run=True, progress=progress, stop=stop
-        )
-    except BaseException as error:
-        _failed(run, error, dry_run=True)
-        if not isinstance(error, Exception):
-            raise
-        return ImportRun.objects.get(pk=run_id)
-    ImportRun.objects.filter(pk=run_id, status=Status.CHECKING).update(
-        status=Status.MAPPED if cancelled else Status.CHECKED,
-        cancel_requested=False,
-        heartbeat_at=timezone.now(),
-    )
-    return ImportRun.objects.get(pk=run_id)
+    return _execute_run(run_id, dry_run=True, actor_id=actor_id, progress=progress, stop=stop)
 
 
 def run_import(
@@ -414,23 +397,41 @@ def run_import(
 ) -> ImportRun:
     """Execute (or resume) the import of a run in status RUNNING; never raises for a failed
     run, except KeyboardInterrupt, re-raised once the run is marked cancelled."""
+    return _execute_run(run_id, dry_run=False, actor_id=actor_id, progress=progress, stop=stop)
+
+
+def _execute_run(
+    run_id: int,
+    *,
+    dry_run: bool,
+    actor_id: int | None,
+    progress: Progress | None,
+    stop: Stop | None,
+) -> ImportRun:
     run = ImportRun.objects.get(pk=run_id)
-    if run.status != Status.RUNNING:
+    if run.status != (Status.CHECKING if dry_run else Status.RUNNING):
         return run
     try:
         cancelled = execute(
-            run, actor=_actor(actor_id, run), dry_run=False, progress=progress, stop=stop
+            run, actor=_actor(actor_id, run), dry_run=dry_run, progress=progress, stop=stop
         )
     except BaseException as error:
-        _failed(run, error, dry_run=False)
+        _failed(run, error, dry_run=dry_run)
         if not isinstance(error, Exception):
             raise
         return ImportRun.objects.get(pk=run_id)
-    ImportRun.objects.filter(pk=run_id).update(
-        status=Status.CANCELLED if cancelled else Status.DONE,
-        finished_at=timezone.now(),
-        cancel_requested=False,
-    )
+    if dry_run:
+        ImportRun.objects.filter(pk=run_id, status=Status.CHECKING).update(
+            status=Status.MAPPED if cancelled else Status.CHECKED,
+            cancel_requested=False,
+            heartbeat_at=timezone.now(),
+        )
+    else:
+        ImportRun.objects.filter(pk=run_id).update(
+            status=Status.CANCELLED if cancelled else Status.DONE,
+            finished_at=timezone.now(),
+            cancel_requested=False,
+        )
     return ImportRun.objects.get(pk=run_id)
 
 

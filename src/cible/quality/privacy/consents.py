@@ -33,40 +33,38 @@ def _one_of(field: str, raw: Any, allowed: Iterable[str], message: str) -> Field
     return FieldError(field, message % {"value": str(raw)[:60], "allowed": ", ".join(allowed)})
 
 
-def parse_channel(raw: Any, errors: list[FieldError], field: str = "channel") -> str | None:
+def _parse_choice(
+    raw: Any, errors: list[FieldError], field: str, allowed: list[str], unknown: str
+) -> str | None:
+    """The choice `raw` names (case and spaces ignored), or None with the problem in `errors`."""
     text = str(raw or "").strip().lower()
-    if text in ContactChannel.values:
+    if text in allowed:
         return text
     if not text:
         errors.append(FieldError(field, _("is required")))
     else:
-        errors.append(
-            _one_of(
-                field,
-                raw,
-                ContactChannel.values,
-                _("unknown channel « %(value)s »: use one of %(allowed)s"),
-            )
-        )
+        errors.append(_one_of(field, raw, allowed, unknown))
     return None
+
+
+def parse_channel(raw: Any, errors: list[FieldError], field: str = "channel") -> str | None:
+    return _parse_choice(
+        raw,
+        errors,
+        field,
+        ContactChannel.values,
+        _("unknown channel « %(value)s »: use one of %(allowed)s"),
+    )
 
 
 def parse_status(raw: Any, errors: list[FieldError], field: str = "status") -> str | None:
-    text = str(raw or "").strip().lower()
-    if text in ConsentStatus.values:
-        return text
-    if not text:
-        errors.append(FieldError(field, _("is required")))
-    else:
-        errors.append(
-            _one_of(
-                field,
-                raw,
-                ConsentStatus.values,
-                _("unknown status « %(value)s »: use one of %(allowed)s"),
-            )
-        )
-    return None
+    return _parse_choice(
+        raw,
+        errors,
+        field,
+        ConsentStatus.values,
+        _("unknown status « %(value)s »: use one of %(allowed)s"),
+    )
 
 
 def parse_source(raw: Any, channel: str, errors: list[FieldError]) -> str | None:
