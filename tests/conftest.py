@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.test import Client
 from django.utils import translation
 
@@ -61,3 +64,16 @@ def client_for(db: Any):  # type: ignore[no-untyped-def]
         return client
 
     return make
+
+
+@pytest.fixture
+def in_test_transaction(db: Any) -> Iterator[None]:
+    """Like Django's test client, keep the connection open between requests: the whole fuzzing
+    run happens inside the test's transaction."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
