@@ -36,7 +36,11 @@ INSTALLED_APPS = [
     "cible.quality.duplicates",
     "cible.quality.freshness",
     "cible.quality.privacy",
+    "cible.segments.axes",
+    "cible.segments.profiles",
+    "cible.segments.targets",
     "cible.pipeline",
+    "cible.insights.performance",
     "cible.demo",
 ]
 

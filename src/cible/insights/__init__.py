@@ -1,0 +1,1 @@
+"""Insights: the figures that read across every lower app (ARCHITECTURE.md: dashboards, KPIs)."""
