@@ -146,6 +146,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("CIBLE_MAX_BODY_BYTES", 5 * 1024 * 1024)
 IMPORT_MAX_FILE_BYTES = env_int("CIBLE_IMPORT_MAX_FILE_BYTES", 1024 * 1024 * 1024)
 # An XLSX sheet is held in memory whole while it is read (some 130 bytes per cell).
 IMPORT_MAX_XLSX_CELLS = env_int("CIBLE_IMPORT_MAX_XLSX_CELLS", 5_000_000)
+# An import with at least this many rows, that mostly creates records and would at least double
+# the table, builds the table's secondary indexes once at the end (0: never; core/indexes.py).
+IMPORT_REBUILD_INDEXES_FROM = env_int("CIBLE_IMPORT_REBUILD_INDEXES_FROM", 100_000)
 # Days an uploaded file is kept once its import is left alone (finished, failed…); 0: forever.
 IMPORT_FILE_RETENTION_DAYS = env_int("CIBLE_IMPORT_FILE_RETENTION_DAYS", 30)
 SESSION_COOKIE_HTTPONLY = True

@@ -1,4 +1,7 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models.signals import pre_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -11,3 +14,11 @@ class CoreConfig(AppConfig):
         from cible.core import audit
 
         audit.connect()
+        pre_migrate.connect(_restore_indexes, sender=self)
+
+
+def _restore_indexes(*, using: str, **kwargs: Any) -> None:
+    """Migrations may alter or drop an index a bulk load set aside (core.indexes)."""
+    from cible.core.indexes import restore_indexes
+
+    restore_indexes(using=using)

@@ -103,3 +103,19 @@ class ApiToken(models.Model):
     def is_active(self) -> bool:
         now = timezone.now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+class SuspendedIndex(models.Model):
+    """A secondary index dropped for a bulk load (`core.indexes`), to be built again after it.
+
+    Written in the transaction that drops the index, so that a crash or a kill in the middle of
+    the load still leaves the list of what to rebuild.
+    """
+
+    app_label = models.CharField(max_length=100)
+    model_name = models.CharField(max_length=100)
+    name = models.CharField(max_length=100, unique=True)  # index names are unique per database
+    suspended_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.app_label}.{self.model_name}: {self.name}"

@@ -88,6 +88,7 @@ def organisations() -> ImportableEntity:
             Preset("salesforce", _("Salesforce export (accounts)"), SALESFORCE_ORGANISATIONS),
             Preset("hubspot", _("HubSpot export (companies)"), HUBSPOT_ORGANISATIONS),
         ),
+        lookup_indexes=("org_name", "org_siren", "org_siret", "org_domain"),
     )
 
 
@@ -121,6 +122,7 @@ def contacts() -> ImportableEntity:
             Preset("salesforce", _("Salesforce export (contacts)"), SALESFORCE_CONTACTS),
             Preset("hubspot", _("HubSpot export (contacts)"), HUBSPOT_CONTACTS),
         ),
+        lookup_indexes=("contact_email", "contact_name", "contact_org_name"),
     )
 
 

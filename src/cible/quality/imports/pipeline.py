@@ -13,19 +13,23 @@ import logging
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from cible.core.bulk import refresh_statistics
 from cible.core.errors import CibleError, FieldError
+from cible.lib.memory import no_cyclic_gc
 from cible.quality.imports import registry
-from cible.quality.imports.columns import normalise_batch
+from cible.quality.imports.bulkload import IndexPlan
+from cible.quality.imports.columns import NormalisedBatch, normalise_batch
 from cible.quality.imports.matching import Matcher, Plan
 from cible.quality.imports.models import ImportBatch, ImportRun, source_key
 from cible.quality.imports.reading import open_table, read_batches
@@ -116,22 +120,65 @@ def execute(
     done = 0 if dry_run else run.rows_done
     frames = _timed(read_batches(table, batch_size=batch_rows(), start_row=start_row), timings)
     created_before = counts["created"]
-    for frame in frames:
+    indexes = IndexPlan(entity, remaining=run.rows_total - start_row + 1)
+    if not dry_run:
+        indexes.restore(timings)  # left aside by a run that was killed
+    # Matching and writing allocate a dict per row too.
+    try:
+        with no_cyclic_gc():
+            cancelled = _batches(
+                run,
+                frames,
+                matcher,
+                actor,
+                entity,
+                mapping,
+                mapped_columns,
+                indexes,
+                dry_run=dry_run,
+                stop=stop,
+                progress=progress,
+                done=done,
+                timings=timings,
+                counts=counts,
+                changes=changes,
+                samples=samples,
+            )
+    finally:
+        if indexes.suspended:
+            indexes.restore(timings)
+    _refresh_statistics(matcher, counts["created"] - created_before, timings)
+    _save_timings(run, timings)
+    return cancelled
+
+
+def _batches(
+    run: ImportRun,
+    frames: Iterator[pl.DataFrame],
+    matcher: Matcher,
+    actor: Any,
+    entity: registry.ImportableEntity,
+    mapping: dict[str, str],
+    mapped_columns: list[str],
+    indexes: IndexPlan,
+    *,
+    dry_run: bool,
+    stop: Stop | None,
+    progress: Progress | None,
+    done: int,
+    timings: Timings,
+    counts: Counter[str],
+    changes: Counter[str],
+    samples: dict[str, Any],
+) -> bool:
+    """The loop over the batches; True if it stopped on a cancel (counts updated in place)."""
+    for prepared in _prepared(frames, entity, mapping, mapped_columns, timings):
         if (stop is not None and stop()) or _cancel_requested(run):
-            _refresh_statistics(matcher, counts["created"] - created_before, timings)
-            _save_timings(run, timings)
             return True
-        if frame.height == 0:
-            continue
-        began = time.perf_counter()
-        clean = _unquote(frame, mapped_columns)
-        batch = normalise_batch(entity, clean, mapping)
-        timings["normalise"] += time.perf_counter() - began
-        first_row, last_row = int(frame[ROW].min()), int(frame[ROW].max())  # type: ignore[arg-type]
-        errors, create_errors = split_errors(entity, frame, mapping, batch.errors)
-        keep = [i for i, row in enumerate(batch.rows) if row not in errors]
-        rows = [batch.rows[i] for i in keep]
-        values = [batch.values[i] for i in keep]
+        frame, batch = prepared.frame, prepared.batch
+        errors, create_errors = prepared.errors, prepared.create_errors
+        rows, values = prepared.rows, prepared.values
+        first_row, last_row = prepared.first_row, prepared.last_row
         changes.update(batch.changes)
         for name, pair in batch.change_samples.items():
             samples.setdefault(name, [str(part) for part in pair])
@@ -150,6 +197,7 @@ def execute(
                 values,
                 timings,
                 create_errors,
+                indexes=indexes,
                 first_row=first_row,
                 last_row=last_row,
                 done=done + frame.height,
@@ -171,9 +219,83 @@ def execute(
         run.refresh_from_db()
         if progress is not None:
             progress(run)
-    _refresh_statistics(matcher, counts["created"] - created_before, timings)
-    _save_timings(run, timings)
     return False
+
+
+@dataclass
+class Prepared:
+    """A batch read and normalised, ready to be matched and written."""
+
+    frame: pl.DataFrame
+    batch: NormalisedBatch
+    errors: dict[int, list[FieldError]]  # rows rejected
+    create_errors: dict[int, list[FieldError]]  # rows that may only update
+    rows: list[int]  # the rows to match, and their values
+    values: list[dict[str, Any]]
+    first_row: int
+    last_row: int
+
+
+def _prepare(
+    frame: pl.DataFrame,
+    entity: registry.ImportableEntity,
+    mapping: dict[str, str],
+    mapped_columns: list[str],
+) -> Prepared:
+    """Normalise one batch: pure, no database (it runs beside the writes, below)."""
+    batch = normalise_batch(entity, _unquote(frame, mapped_columns), mapping)
+    errors, create_errors = split_errors(entity, frame, mapping, batch.errors)
+    keep = [i for i, row in enumerate(batch.rows) if row not in errors]
+    return Prepared(
+        frame=frame,
+        batch=batch,
+        errors=errors,
+        create_errors=create_errors,
+        rows=[batch.rows[i] for i in keep],
+        values=[batch.values[i] for i in keep],
+        first_row=int(frame[ROW].min()),  # type: ignore[arg-type]
+        last_row=int(frame[ROW].max()),  # type: ignore[arg-type]
+    )
+
+
+def _prepared(
+    frames: Iterator[pl.DataFrame],
+    entity: registry.ImportableEntity,
+    mapping: dict[str, str],
+    mapped_columns: list[str],
+    timings: Timings,
+) -> Iterator[Prepared]:
+    """The batches, each read and normalised in a thread while the previous one is matched and
+    written: polars and the database driver release the GIL, so on two cores reading and
+    normalising batch n + 1 mostly costs nothing beside the writes of batch n."""
+
+    language = translation.get_language()  # thread-local: the messages of the run's language
+
+    def next_batch() -> Prepared | None:
+        with translation.override(language):
+            while (frame := next(frames, None)) is not None:
+                if frame.height:
+                    began = time.perf_counter()
+                    prepared = _prepare(frame, entity, mapping, mapped_columns)
+                    timings["normalise"] += time.perf_counter() - began
+                    return prepared
+        return None
+
+    timings["read"] += 0.0  # both keys exist before the thread adds to them
+    timings["normalise"] += 0.0
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-read") as pool:
+        pending = pool.submit(next_batch)
+        try:
+            while True:
+                began = time.perf_counter()
+                prepared = pending.result()
+                timings["wait"] += time.perf_counter() - began
+                if prepared is None:
+                    return
+                pending = pool.submit(next_batch)
+                yield prepared
+        finally:
+            pending.cancel()  # a cancel or an error: at most the batch under way is finished
 
 
 def _save_timings(run: ImportRun, timings: Timings) -> None:
@@ -296,6 +418,7 @@ def _write_batch(
     timings: Timings,
     create_errors: dict[int, list[FieldError]],
     *,
+    indexes: IndexPlan,
     first_row: int,
     last_row: int,
     done: int,
@@ -310,6 +433,7 @@ def _write_batch(
         plan, _matched = matcher.plan(rows, values, lock=True, create_errors=create_errors)
         timings["match"] += time.perf_counter() - began
         began = time.perf_counter()
+        indexes.before_writing(creates=len(plan.creates), rows=len(rows) + len(errors))
         ids = reserve_ids(model, len(plan.creates))
         if plan.creates:
             insert_creates(model, matcher.create_columns, plan.creates, ids)

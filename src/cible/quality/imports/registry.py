@@ -65,6 +65,9 @@ class ImportableEntity:
     blanks: Mapping[str, Any]  # what an empty value is stored as, per field
     derive: Callable[[dict[str, Any]], list[FieldError]]  # derived values + cross-field checks
     presets: tuple[Preset, ...] = field(default=())
+    # Indexes the import reads through (match keys, links): kept while a very large run sets
+    # the table's other secondary indexes aside (pipeline.IndexPlan).
+    lookup_indexes: tuple[str, ...] = ()
 
     def field(self, name: str) -> ImportField:
         return next(f for f in self.fields if f.name == name)

@@ -20,7 +20,6 @@ are rejected with a message saying what to do (`_text.guard_error`).
 
 from __future__ import annotations
 
-import gc
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from django.utils.translation import gettext as _
 from cible.core import normalisers as norm
 from cible.core.cleaning import Change, clean_fields, significant_change
 from cible.core.errors import FieldError
+from cible.lib.memory import no_cyclic_gc
 from cible.quality.imports.columns import _text, derive, driver
 from cible.quality.imports.columns.derive import columnar
 from cible.quality.imports.columns.driver import ABSENT, FieldResult, Scalar, memo_for, run_field
@@ -205,15 +205,8 @@ def normalise_batch(
     `mapping`: column -> field name (unmapped columns absent or None). Values, errors and
     changes are those of `normalise_row` on every row; link fields are passed through
     normalised under their own names (None when blank)."""
-    # A batch allocates a dict per row and lists per column, none of them cyclic: the cyclic
-    # garbage collector would only walk them again and again (a third of the time).
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with no_cyclic_gc():
         return _normalise_batch(entity, frame, mapping)
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _normalise_batch(

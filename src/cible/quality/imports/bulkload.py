@@ -1,0 +1,53 @@
+"""Very large runs set the table's secondary indexes aside and build them once at the end.
+
+See `core.indexes` for why and how it stays safe (a kill leaves the list of what to rebuild).
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+
+from cible.core.indexes import restore_indexes, suspend_indexes
+from cible.quality.imports.registry import ImportableEntity
+
+# A run with at least this many rows still to load, that mostly creates records and would at
+# least double the table, builds the table's secondary indexes once at the end.
+DEFAULT_REBUILD_INDEXES_FROM = 100_000
+
+
+class IndexPlan:
+    """Whether this run sets the table's secondary indexes aside, decided at its first batch.
+
+    Decided on what the batch really does (a re-import that only updates or leaves rows
+    unchanged keeps its indexes) and on the size of the table (a 100,000-row file into a
+    million organisations is cheaper to maintain row by row than to rebuild after).
+    """
+
+    def __init__(self, entity: ImportableEntity, remaining: int) -> None:
+        self.entity = entity
+        self.remaining = remaining
+        self.decided = False
+        self.suspended: list[str] = []
+
+    def before_writing(self, *, creates: int, rows: int) -> None:
+        if self.decided:
+            return
+        self.decided = True
+        threshold = int(
+            getattr(settings, "IMPORT_REBUILD_INDEXES_FROM", DEFAULT_REBUILD_INDEXES_FROM)
+        )
+        model = self.entity.model
+        if (
+            threshold > 0
+            and self.remaining >= threshold
+            and creates * 2 >= rows
+            and self.remaining >= model._default_manager.count()
+        ):
+            self.suspended = suspend_indexes(model, keep=self.entity.lookup_indexes)
+
+    def restore(self, timings: dict[str, float]) -> None:
+        began = time.perf_counter()
+        if restore_indexes(self.entity.model):
+            timings["indexes"] += time.perf_counter() - began
