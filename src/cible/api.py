@@ -33,6 +33,7 @@ from cible.quality.duplicates.api import router as duplicates_router
 from cible.quality.freshness.api import router as freshness_router
 from cible.quality.imports.api import router as imports_router
 from cible.quality.privacy.api import router as privacy_router
+from cible.segments.api import router as segments_router
 
 logger = logging.getLogger(__name__)
 
@@ -268,3 +269,4 @@ api.add_router("/duplicates", duplicates_router)
 api.add_router("", imports_router)
 api.add_router("/privacy", privacy_router)
 api.add_router("/quality", freshness_router)
+api.add_router("", segments_router)

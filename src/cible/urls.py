@@ -21,4 +21,8 @@ urlpatterns = [
     path("duplicates/", include("cible.quality.duplicates.urls")),
     path("quality/", include("cible.quality.freshness.urls")),
     path("privacy/", include("cible.quality.privacy.urls")),
+    path("segments/", include("cible.segments.axes.urls")),
+    path("targets/", include("cible.segments.targets.urls")),
+    path("performance/", include("cible.insights.performance.urls")),
+    path("profiles/", include("cible.segments.profiles.urls")),
 ]

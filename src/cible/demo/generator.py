@@ -31,6 +31,7 @@ STEP_MODULES = (
     "cible.demo.pipeline",
     "cible.demo.consents",
     "cible.demo.freshness",
+    "cible.demo.segments",
 )
 
 DEMO_PASSWORD = "demo-cible-2026"  # noqa: S105 - public by design, listed by `demo_logins`

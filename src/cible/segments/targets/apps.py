@@ -6,3 +6,9 @@ class TargetsConfig(AppConfig):
     name = "cible.segments.targets"
     label = "targets"
     verbose_name = _("Targets")
+
+    def ready(self) -> None:
+        from cible.core import audit
+        from cible.segments.targets import models
+
+        audit.register(models.Target)
