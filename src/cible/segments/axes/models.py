@@ -138,11 +138,14 @@ class Membership(models.Model):
                 fields=["segment", "organisation"], name="membership_segment_organisation"
             ),
         ]
-        # (segment, organisation) by the constraint above, and (axis, organisation): every
-        # lookup goes through one of them — an organisation's rows by `axis IN (…)`. No
-        # (organisation, segment) index: a rebuild adding an axis would touch every one of its
-        # pages (measured at 1M organisations: twice as long for each axis after the first).
-        indexes = [models.Index(fields=["axis", "organisation"], name="membership_axis_org")]
+        # (segment, organisation) by the constraint above, and (axis, organisation, segment):
+        # every lookup goes through one of them — an organisation's rows by `axis IN (…)`; the
+        # segment in it lets the cross-tab's joins read the index alone (PostgreSQL at 1M:
+        # 846 → 397 ms). No (organisation, segment) index: a rebuild adding an axis would touch
+        # every one of its pages (at 1M organisations: twice as long for each later axis).
+        indexes = [
+            models.Index(fields=["axis", "organisation", "segment"], name="membership_axis_org")
+        ]
 
     def __str__(self) -> str:
         return f"{self.organisation_id} in {self.segment_id}"

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 
 from cible.core import access, values
 from cible.core.audit import audit_context
+from cible.core.bulk import refresh_statistics
 from cible.core.concurrency import save_versioned
 from cible.core.errors import ConflictError, FieldError, PermissionDenied, ValidationFailed
 from cible.core.normalisers import NormalisationError
@@ -52,6 +53,9 @@ STALE_RUN_SECONDS = 3600
 STALE_QUEUE_SECONDS = 300
 
 Say = Callable[[str], None]
+
+# Memberships a rebuild must change before the planner's statistics are refreshed.
+STATISTICS_AFTER = 10_000
 
 
 def may_manage(actor: Any) -> bool:
@@ -649,6 +653,10 @@ def membership_rebuild(
         raise
     if run.rows:
         signals.memberships_changed.send(Membership, organisation_ids=None)
+    if run.rows >= STATISTICS_AFTER:
+        # The planner would otherwise plan the cross-tab's joins on an almost empty table
+        # (PostgreSQL: no index-only scans before the visibility map is set).
+        refresh_statistics(Membership)
     run.seconds = time.perf_counter() - began
     run.finished_at = timezone.now()
     run.status = RebuildStatus.DONE
