@@ -4,12 +4,14 @@
     python bench/run_all.py --size small --db sqlite # make bench-quick
 
 For each database: a fresh one (a temporary SQLite file, or a temporary PostgreSQL server started
-by bench/pg.py), `migrate`, then in one worker process: bench_demo (generation vs raw inserts),
-bench_lists, bench_search, bench_count, bench_duplicates, bench_quality, then bench_import (in a
-child process, on a fresh database of the same kind). Every figure is printed beside its baseline
-measured in the same run, with the ratio. The 1m size writes bench/RESULTS.md (a "Notes" section
-written by hand is kept); other sizes write bench/output/RESULTS-<size>.md unless --output says
-otherwise.
+by bench/pg.py), `migrate`, then in one worker process: bench_demo (generation vs raw inserts;
+its segments step rebuilds the segments and scores the ICPs), bench_lists, bench_search,
+bench_count, bench_duplicates, bench_quality, bench_segments (target counts, incremental
+membership, full rebuilds), bench_crosstab, bench_profiles (ICP fit scores), then bench_import
+(in a child process, on a fresh database of the same kind). Every figure is printed beside its
+baseline measured in the same run, with the ratio. The 1m size writes bench/RESULTS.md (a "Notes"
+section written by hand is kept); other sizes write bench/output/RESULTS-<size>.md unless
+--output says otherwise.
 """
 
 from __future__ import annotations
@@ -43,12 +45,15 @@ def worker(args: argparse.Namespace) -> None:
 
     setup_django()
     import bench_count
+    import bench_crosstab
     import bench_demo
     import bench_duplicates
     import bench_import
     import bench_lists
+    import bench_profiles
     import bench_quality
     import bench_search
+    import bench_segments
     from django.core.management import call_command
     from django.db import connection
 
@@ -69,6 +74,11 @@ def worker(args: argparse.Namespace) -> None:
         ("count", lambda: bench_count.run(args.runs)),
         ("duplicates", bench_duplicates.run),
         ("quality", lambda: bench_quality.run(args.runs)),
+        # Issue 5. The rebuild from an empty membership table comes last in bench_segments and
+        # leaves the memberships whole (and analysed) for the cross-tab.
+        ("segments", lambda: bench_segments.run(args.runs)),
+        ("crosstab", lambda: bench_crosstab.run(args.runs)),
+        ("profiles", lambda: (bench_profiles.run(args.runs), {})),
         # In a process and a database of its own: an empty base, and its own memory peak.
         ("import", lambda: bench_import.run(IMPORT_ROWS[args.size], args.seed)),
     )

@@ -101,3 +101,26 @@ def check_duplicates(entity: str, values: Mapping[str, Any], viewer: Any) -> Non
         found = finder(entity, values, viewer)
         if found:
             raise DuplicateSuspected(found, template)
+
+
+# --- bulk writes: derived data kept current (SPEC C3) ------------------------------------------
+# Bulk writers (imports) bypass model signals; they announce what they wrote once they are done,
+# and the apps deriving data from organisations and contacts (segment membership, fit scores)
+# bring it up to date.
+
+BulkListener = Callable[..., None]
+_bulk_listeners: list[BulkListener] = []
+
+
+def register_bulk_listener(listener: BulkListener) -> None:
+    """`listener(model=…, ids=…, actor=…, channel=…)`; `ids` None means "too many to list"."""
+    if listener not in _bulk_listeners:
+        _bulk_listeners.append(listener)
+
+
+def records_bulk_written(
+    *, model: type[Any], ids: set[int] | None, actor: Any, channel: str
+) -> None:
+    """Tell the listeners that rows of `model` (organisations, contacts) were written in bulk."""
+    for listener in _bulk_listeners:
+        listener(model=model, ids=ids, actor=actor, channel=channel)

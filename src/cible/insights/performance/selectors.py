@@ -29,7 +29,7 @@ from cible.insights.performance.measures import (
 )
 from cible.insights.performance.periods import Period
 from cible.insights.performance.queries import Key
-from cible.insights.performance.stats import MIN_DEALS, Flag, win_rate_flag
+from cible.insights.performance.stats import MIN_DEALS, Flag, FlagKind, win_rate_flag
 from cible.people.models import Organisation
 from cible.segments.axes.models import Axis, Membership, Segment
 
@@ -67,6 +67,12 @@ def _sum(measures: Iterable[Measures], start: Measures) -> Measures:
     return total
 
 
+def _by_finding(item: SegmentPerformance | Cell) -> tuple[bool, float]:
+    flag = item.flag
+    assert flag is not None
+    return flag.kind != FlagKind.UNDER, -flag.gap
+
+
 def _flag(measures: Measures, overall: Measures, min_deals: int) -> Flag | None:
     return win_rate_flag(
         won=measures.won, closed=measures.closed, overall_rate=overall.win_rate, min_deals=min_deals
@@ -98,9 +104,9 @@ class AxisPerformance:
 
     @property
     def flagged(self) -> list[SegmentPerformance]:
-        """Flagged segments, the strongest finding first."""
-        found = [row for row in self.rows if row.flag is not None]
-        return sorted(found, key=lambda row: -row.flag.gap if row.flag else 0)
+        """Flagged segments: under-performers first (seed 002: "we lose 100 % of the deals in
+        this segment"), the strongest finding first within each kind."""
+        return sorted((row for row in self.rows if row.flag is not None), key=_by_finding)
 
 
 def segment_performance(
@@ -196,10 +202,10 @@ class CrossTab:
 
     @property
     def flagged(self) -> list[Cell]:
-        """Flagged cells, the strongest finding first (its interval farthest from the overall
-        rate)."""
-        found = [cell for cells in self.cells for cell in cells if cell.flag is not None]
-        return sorted(found, key=lambda cell: -cell.flag.gap if cell.flag else 0)
+        """Flagged cells: under-performers first, the strongest finding (the interval farthest
+        from the overall rate) first within each kind."""
+        found = (cell for cells in self.cells for cell in cells if cell.flag is not None)
+        return sorted(found, key=_by_finding)
 
 
 def crosstab(

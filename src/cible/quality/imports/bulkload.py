@@ -6,6 +6,7 @@ See `core.indexes` for why and how it stays safe (a kill leaves the list of what
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 
 from django.conf import settings
 
@@ -51,3 +52,23 @@ class IndexPlan:
         began = time.perf_counter()
         if restore_indexes(self.entity.model):
             timings["indexes"] += time.perf_counter() - began
+
+
+class WrittenRecords:
+    """The records a run created or updated, announced when it ends
+    (`people.hooks.records_bulk_written`), so that segments and fit scores follow: their ids up to
+    `limit`, then only "many" (None), which listeners take as "recompute everything" — memory
+    stays flat at a million rows."""
+
+    def __init__(self, limit: int = 50_000) -> None:
+        self.limit = limit
+        self.ids: set[int] | None = set()
+        self.any = False
+
+    def add(self, ids: Iterable[int]) -> None:
+        if self.ids is None:
+            return
+        self.ids.update(ids)
+        self.any = self.any or bool(self.ids)
+        if len(self.ids) > self.limit:
+            self.ids = None

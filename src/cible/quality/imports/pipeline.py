@@ -27,8 +27,9 @@ from django.utils.translation import gettext as _
 from cible.core.bulk import refresh_statistics
 from cible.core.errors import CibleError, FieldError
 from cible.lib.memory import no_cyclic_gc
+from cible.people.hooks import records_bulk_written
 from cible.quality.imports import registry
-from cible.quality.imports.bulkload import IndexPlan
+from cible.quality.imports.bulkload import IndexPlan, WrittenRecords
 from cible.quality.imports.columns import NormalisedBatch, normalise_batch
 from cible.quality.imports.matching import Matcher, Plan
 from cible.quality.imports.models import ImportBatch, ImportRun, source_key
@@ -121,6 +122,7 @@ def execute(
     frames = _timed(read_batches(table, batch_size=batch_rows(), start_row=start_row), timings)
     created_before = counts["created"]
     indexes = IndexPlan(entity, remaining=run.rows_total - start_row + 1)
+    written = WrittenRecords()
     if not dry_run:
         indexes.restore(timings)  # left aside by a run that was killed
     # Matching and writing allocate a dict per row too.
@@ -135,6 +137,7 @@ def execute(
                 mapping,
                 mapped_columns,
                 indexes,
+                written,
                 dry_run=dry_run,
                 stop=stop,
                 progress=progress,
@@ -147,9 +150,20 @@ def execute(
     finally:
         if indexes.suspended:
             indexes.restore(timings)
+        if written.any:  # whole batches committed, whatever stopped the run
+            _announce(entity, written, actor)
     _refresh_statistics(matcher, counts["created"] - created_before, timings)
     _save_timings(run, timings)
     return cancelled
+
+
+def _announce(entity: registry.ImportableEntity, written: WrittenRecords, actor: Any) -> None:
+    """Segments and fit scores follow the records written. Their failure must not mark the
+    import failed (its rows are in); a rebuild or the nightly run catches up."""
+    try:
+        records_bulk_written(model=entity.model, ids=written.ids, actor=actor, channel="import")
+    except Exception:
+        logger.exception("records written by an import were not announced")
 
 
 def _batches(
@@ -161,6 +175,7 @@ def _batches(
     mapping: dict[str, str],
     mapped_columns: list[str],
     indexes: IndexPlan,
+    written: WrittenRecords,
     *,
     dry_run: bool,
     stop: Stop | None,
@@ -198,6 +213,7 @@ def _batches(
                 timings,
                 create_errors,
                 indexes=indexes,
+                written=written,
                 first_row=first_row,
                 last_row=last_row,
                 done=done + frame.height,
@@ -419,6 +435,7 @@ def _write_batch(
     create_errors: dict[int, list[FieldError]],
     *,
     indexes: IndexPlan,
+    written: WrittenRecords,
     first_row: int,
     last_row: int,
     done: int,
@@ -490,6 +507,8 @@ def _write_batch(
         )
         began = time.perf_counter()  # leaving the block commits: the pages of every index
     timings["commit"] += time.perf_counter() - began
+    written.add(ids)
+    written.add(u.id for u in plan.updates)
     return outcome
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Model
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 
@@ -132,7 +133,41 @@ def merge_recorded(
 MERGE_RECORD = "duplicates.MergeRecord"
 
 
+def organisations_of(model: type[Model], ids: set[int] | None) -> set[int] | None:
+    """The organisations whose segments rows of `model` written in bulk may change: the rows
+    themselves (organisations), or their organisations when a rule tests that relation; None
+    when they are all concerned."""
+    if model is Organisation:
+        return ids
+    watched = _watched().get(model)
+    if watched is None or not _tested(watched[1]):
+        return set()
+    if ids is None:
+        return None
+    return set(
+        model._default_manager.filter(pk__in=ids)
+        .exclude(**{f"{watched[0]}__isnull": True})
+        .values_list(watched[0], flat=True)
+    )
+
+
+def bulk_written(*, model: type[Model], ids: set[int] | None, actor: Any, channel: str) -> None:
+    """An import wrote rows without signals: their segments are brought up to date in the
+    background once its last batch committed (a full rebuild when they are many)."""
+    from cible.segments.axes.tasks import after_bulk_write
+
+    wanted = organisations_of(model, ids)
+    if wanted == set():
+        return
+    actor_id = getattr(actor, "pk", None)
+    listed = sorted(wanted) if wanted is not None else None
+    transaction.on_commit(lambda: after_bulk_write(listed, actor_id, channel))
+
+
 def connect() -> None:
+    from cible.people.hooks import register_bulk_listener
+
+    register_bulk_listener(bulk_written)
     through = Organisation.installed_products.through
     post_save.connect(organisation_saved, sender=Organisation, dispatch_uid="segments-org-saved")
     pre_delete.connect(

@@ -23,6 +23,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Model
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 
@@ -136,7 +137,32 @@ def membership_changed(
     _refresh({instance.organisation_id})
 
 
+def bulk_written(*, model: type[Model], ids: set[int] | None, actor: Any, channel: str) -> None:
+    """An import wrote rows without signals: re-score their organisations in the background,
+    after the axes app's listener (registered first), so criteria on segments see them."""
+    from cible.segments.profiles.tasks import after_bulk_write
+
+    if not _scored_profiles_exist():
+        return
+    wanted: set[int] | None = ids
+    if model is not Organisation:
+        back = _watched().get(model)
+        if back is None or not _criteria_read(model):
+            return
+        if ids is not None:
+            rows = model._default_manager.filter(pk__in=ids).exclude(**{f"{back}__isnull": True})
+            wanted = set(rows.values_list(back, flat=True))
+    if wanted == set():
+        return
+    actor_id = getattr(actor, "pk", None)
+    listed = sorted(wanted) if wanted is not None else None
+    transaction.on_commit(lambda: after_bulk_write(listed, actor_id, channel))
+
+
 def connect() -> None:
+    from cible.people.hooks import register_bulk_listener
+
+    register_bulk_listener(bulk_written)
     from cible.segments.axes.models import Membership
 
     post_save.connect(membership_changed, sender=Membership, dispatch_uid="profiles-member-in")

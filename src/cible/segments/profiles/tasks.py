@@ -35,3 +35,17 @@ def refresh_organisations(organisation_ids: list[int]) -> None:
 def nightly_rescore() -> None:
     for profile in IdealCustomerProfile.objects.filter(is_active=True):
         compute.fit_scores_compute(profile=profile)
+
+
+@db_task()
+def after_bulk_write(
+    organisation_ids: list[int] | None, actor_id: int | None, channel: str
+) -> None:
+    """Fit scores of the organisations an import wrote (all of them: None)."""
+    from django.contrib.auth import get_user_model
+
+    from cible.segments.profiles.compute import fit_scores_after_bulk
+
+    actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
+    ids = set(organisation_ids) if organisation_ids is not None else None
+    fit_scores_after_bulk(organisation_ids=ids, actor=actor, channel=channel)
