@@ -10,6 +10,7 @@ import pytest
 import time_machine
 from django.core.management import call_command
 
+from cible.core.errors import ConflictError
 from cible.people.models import Organisation
 from cible.people.services import (
     contact_update,
@@ -164,7 +165,7 @@ def test_one_rebuild_at_a_time(cast: Any) -> None:
     from django.utils import timezone
 
     RebuildRun.objects.create(started_at=timezone.now())
-    with pytest.raises(services.ConflictError, match="already running"):
+    with pytest.raises(ConflictError, match="already running"):
         services.membership_rebuild()
 
 

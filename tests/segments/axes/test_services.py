@@ -9,7 +9,7 @@ from auditlog.models import LogEntry
 
 from cible.core.audit import history
 from cible.core.errors import PermissionDenied, ValidationFailed
-from cible.segments.axes import services
+from cible.segments.axes import permissions, services
 from cible.segments.axes.models import Axis, Segment
 from tests import factories
 from tests.segments.axes.conftest import placed, segment
@@ -152,7 +152,7 @@ def test_only_managers_change_segmentation(cast: Any) -> None:
         with pytest.raises(PermissionDenied):
             services.axis_create(actor=user, channel="ui", data={"name": "Mine"})
     for user in (cast.admin, cast.marketer, cast.manager):
-        assert services.may_manage(user)
+        assert permissions.may_manage(user)
 
 
 def test_writes_are_audited_with_their_channel(cast: Any) -> None:

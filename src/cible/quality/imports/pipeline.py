@@ -9,6 +9,7 @@ lost batch are written once. The dry run goes through the very same steps withou
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 from collections import Counter, defaultdict
@@ -235,6 +236,9 @@ def _batches(
         run.refresh_from_db()
         if progress is not None:
             progress(run)
+        # The cyclic collector is off during the run (no_cyclic_gc): what the batch left in
+        # cycles is freed here, once, instead of growing for a million rows.
+        gc.collect(1)
     return False
 
 

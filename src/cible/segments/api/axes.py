@@ -1,7 +1,7 @@
 """REST endpoints of axes and segments: thin over the axes app's selectors and services.
 
 Everybody with a role reads axes and segments; counts are of the members the caller may see.
-Administrators, Marketing and sales managers change them (`axes.services.may_manage`).
+Administrators, Marketing and sales managers change them (`axes.permissions.may_manage`).
 """
 
 from __future__ import annotations

@@ -66,7 +66,7 @@ def organisation_saved(
 
 
 def organisation_deleting(sender: type[Model], instance: Organisation, **kwargs: Any) -> None:
-    from cible.segments.axes.services import organisation_removed
+    from cible.segments.axes.membership import organisation_removed
 
     organisation_removed(organisation_id=instance.pk)
 

@@ -29,7 +29,7 @@ from cible.core.errors import CibleError, ConflictError, NotFound
 from cible.core.records import CappedPaginator
 from cible.people.models import Organisation
 from cible.segments import rules
-from cible.segments.axes import builder, selectors, services
+from cible.segments.axes import builder, permissions, selectors, services
 from cible.segments.axes.forms import AXIS_FIELDS, AxisForm, MemberAddForm, SegmentForm
 from cible.segments.axes.models import Axis, RebuildRun, RebuildStatus, Segment, SegmentKind
 
@@ -54,7 +54,7 @@ def _segment(request: HttpRequest, pk: int) -> Segment:
 
 
 def _require_manager(request: HttpRequest) -> None:
-    if not services.may_manage(request.user):
+    if not permissions.may_manage(request.user):
         raise DjangoPermissionDenied(
             _("Only administrators, Marketing and sales managers may change segmentation.")
         )
@@ -90,7 +90,7 @@ def _axis_chart(summary: selectors.AxisSummary) -> dict[str, Any]:
 @login_required
 @require_GET
 def axes_view(request: HttpRequest) -> HttpResponse:
-    manager = services.may_manage(request.user)
+    manager = permissions.may_manage(request.user)
     axes = selectors.axis_list(viewer=request.user, include_inactive=manager)
     return render(
         request,
@@ -298,7 +298,7 @@ def segment_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     page = CappedPaginator(
         members.select_related("owner").order_by("name_key", "pk"), MEMBERS_PER_PAGE
     ).get_page(request.GET.get("page"))
-    manager = services.may_manage(request.user)
+    manager = permissions.may_manage(request.user)
     return render(
         request,
         "segments/segment_detail.html",
