@@ -27,6 +27,17 @@ CRITERIA = [
 ]
 
 
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks: Any) -> Any:
+    """`with committed(): …` runs what waits for the commit (the fit scores of the organisations
+    a write changed, `receivers`) as the test's transaction never commits."""
+
+    def run() -> Any:
+        return django_capture_on_commit_callbacks(execute=True)
+
+    return run
+
+
 @dataclass
 class Base:
     acme: Any  # Salesforce, PME, Lille              -> 3 + 2     = 5/6 -> 83

@@ -146,28 +146,35 @@ def test_an_empty_base_is_scored_without_error(conquest: Any, cast: Any) -> None
     )
 
 
-def test_editing_an_organisation_rescored_it_at_once(base: Any, conquest: Any, cast: Any) -> None:
+def test_editing_an_organisation_rescored_it_at_once(
+    base: Any, conquest: Any, cast: Any, committed: Any
+) -> None:
     fit_scores_compute(profile=conquest)
 
-    organisation_update(
-        organisation=base.beta,
-        actor=cast.outsider,
-        channel="ui",
-        data={"installed_products": ["Salesforce"], "headcount": 25},
-    )
+    with committed():
+        organisation_update(
+            organisation=base.beta,
+            actor=cast.outsider,
+            channel="ui",
+            data={"installed_products": ["Salesforce"], "headcount": 25},
+        )
 
     # Beta: Salesforce (3) + PME (2) + not in Lille (1) = 100.
     assert scores_by_name(conquest)["Beta"] == 100
-    organisation_update(
-        organisation=base.acme, actor=cast.ae, channel="ui", data={"city": "Roubaix"}
-    )
+    with committed():
+        organisation_update(
+            organisation=base.acme, actor=cast.ae, channel="ui", data={"city": "Roubaix"}
+        )
     assert scores_by_name(conquest)["Acme"] == 100
 
 
-def test_a_new_organisation_is_scored_when_created(base: Any, conquest: Any, cast: Any) -> None:
+def test_a_new_organisation_is_scored_when_created(
+    base: Any, conquest: Any, cast: Any, committed: Any
+) -> None:
     fit_scores_compute(profile=conquest)
 
-    factories.organisation(cast.ae, legal_name="Zeta", headcount=12, city="Lille")
+    with committed():
+        factories.organisation(cast.ae, legal_name="Zeta", headcount=12, city="Lille")
 
     assert scores_by_name(conquest)["Zeta"] == 33
 
@@ -196,7 +203,9 @@ def test_inactive_profiles_are_not_refreshed(base: Any, conquest: Any, cast: Any
     assert scores_by_name(conquest)["Acme"] == 83
 
 
-def test_a_criterion_on_contacts_follows_contact_changes(base: Any, cast: Any) -> None:
+def test_a_criterion_on_contacts_follows_contact_changes(
+    base: Any, cast: Any, committed: Any
+) -> None:
     has_sales_director = {
         "match": "all",
         "conditions": [
@@ -216,23 +225,25 @@ def test_a_criterion_on_contacts_follows_contact_changes(base: Any, cast: Any) -
     fit_scores_compute(profile=profile)
     assert scores_by_name(profile)["Acme"] == 50
 
-    contact = contact_create(
-        actor=cast.ae,
-        channel="ui",
-        data={
-            "last_name": "Durand",
-            "function": "sales",
-            "seniority": "director",
-            "organisation": base.acme.pk,
-        },
-    )
+    with committed():
+        contact = contact_create(
+            actor=cast.ae,
+            channel="ui",
+            data={
+                "last_name": "Durand",
+                "function": "sales",
+                "seniority": "director",
+                "organisation": base.acme.pk,
+            },
+        )
     assert scores_by_name(profile)["Acme"] == 100
 
     from cible.people.services import contact_update
 
-    contact_update(
-        contact=contact, actor=cast.ae, channel="ui", data={"organisation": base.gamma.pk}
-    )
+    with committed():
+        contact_update(
+            contact=contact, actor=cast.ae, channel="ui", data={"organisation": base.gamma.pk}
+        )
     assert scores_by_name(profile)["Acme"] == 50
     assert scores_by_name(profile)["Gamma"] == 50
 
@@ -276,7 +287,9 @@ def test_bulk_writers_rescore_what_they_wrote(base: Any, conquest: Any) -> None:
     assert scores_by_name(conquest)["Omega"] == 83
 
 
-def test_a_retention_criterion_on_deals_follows_the_pipeline(base: Any, cast: Any) -> None:
+def test_a_retention_criterion_on_deals_follows_the_pipeline(
+    base: Any, cast: Any, committed: Any
+) -> None:
     won_a_deal = {
         "match": "all",
         "conditions": [{"field": "opportunities.stage", "op": "in", "value": ["won"]}],
@@ -294,12 +307,14 @@ def test_a_retention_criterion_on_deals_follows_the_pipeline(base: Any, cast: An
     fit_scores_compute(profile=retention)
     assert scores_by_name(retention)["Acme"] == 33
 
-    deal = factories.opportunity(cast.ae, base.acme, stage="negotiation")
+    with committed():
+        deal = factories.opportunity(cast.ae, base.acme, stage="negotiation")
     assert scores_by_name(retention)["Acme"] == 33
 
     from cible.pipeline.services import opportunity_update
 
-    opportunity_update(opportunity=deal, actor=cast.ae, channel="ui", data={"stage": "won"})
+    with committed():
+        opportunity_update(opportunity=deal, actor=cast.ae, channel="ui", data={"stage": "won"})
     assert scores_by_name(retention)["Acme"] == 100
 
 
@@ -324,7 +339,9 @@ def test_an_organisation_deleted_during_a_run_keeps_no_score(
     assert set(scores_by_name(conquest)) == {"Acme", "Beta", "Gamma", "Omega"}
 
 
-def test_a_criterion_on_segments_follows_the_membership(base: Any, cast: Any) -> None:
+def test_a_criterion_on_segments_follows_the_membership(
+    base: Any, cast: Any, committed: Any
+) -> None:
     from cible.segments.axes.services import axis_create, segment_create
 
     axis = axis_create(actor=cast.admin, channel="ui", data={"name": "CRM for the ICP test"})
@@ -367,16 +384,19 @@ def test_a_criterion_on_segments_follows_the_membership(base: Any, cast: Any) ->
     }
 
     # The segment's membership is refreshed first (the axes app listens first), then the score.
-    organisation_update(
-        organisation=base.delta,
-        actor=cast.ae,
-        channel="ui",
-        data={"installed_products": ["Salesforce"]},
-    )
+    with committed():
+        organisation_update(
+            organisation=base.delta,
+            actor=cast.ae,
+            channel="ui",
+            data={"installed_products": ["Salesforce"]},
+        )
     assert scores_by_name(profile)["Delta"] == 100
 
 
-def test_a_criterion_on_a_segment_by_hand_follows_its_members(base: Any, cast: Any) -> None:
+def test_a_criterion_on_a_segment_by_hand_follows_its_members(
+    base: Any, cast: Any, committed: Any
+) -> None:
     from cible.segments.axes.services import (
         axis_create,
         segment_add_members,
@@ -407,12 +427,86 @@ def test_a_criterion_on_a_segment_by_hand_follows_its_members(base: Any, cast: A
     fit_scores_compute(profile=profile)
     assert scores_by_name(profile)["Acme"] == 50
 
-    segment_add_members(
-        segment=key, actor=cast.admin, channel="ui", organisation_ids=[base.acme.pk]
-    )
+    with committed():
+        segment_add_members(
+            segment=key, actor=cast.admin, channel="ui", organisation_ids=[base.acme.pk]
+        )
     assert scores_by_name(profile)["Acme"] == 100
 
-    segment_remove_members(
-        segment=key, actor=cast.admin, channel="ui", organisation_ids=[base.acme.pk]
-    )
+    with committed():
+        segment_remove_members(
+            segment=key, actor=cast.admin, channel="ui", organisation_ids=[base.acme.pk]
+        )
     assert scores_by_name(profile)["Acme"] == 50
+
+
+def _profile_queries(queries: Any) -> list[str]:
+    return [q["sql"] for q in queries if "profiles_" in q["sql"]]
+
+
+def test_deleting_an_organisation_costs_no_query_per_contact(
+    base: Any, conquest: Any, cast: Any, committed: Any
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    fit_scores_compute(profile=conquest)  # criteria on the organisation's own fields only
+    for n in range(30):
+        factories.contact(cast.ae, organisation=base.delta.pk, last_name=f"Contact {n}")
+
+    with CaptureQueriesContext(connection) as ctx, committed():
+        Organisation.objects.filter(pk=base.delta.pk).delete()
+
+    # Reading what the profiles depend on once, not once per contact (the scores rows go with
+    # the organisation in the cascade).
+    assert len(_profile_queries(ctx.captured_queries)) <= 5
+    assert "Delta" not in scores_by_name(conquest)
+
+
+def test_a_criterion_on_contacts_rescores_once_per_transaction(
+    base: Any, cast: Any, committed: Any
+) -> None:
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    profile = profile_create(
+        actor=cast.admin,
+        channel="ui",
+        name="Has a director",
+        criteria=[
+            {
+                "label": "Director known",
+                "rule": {
+                    "match": "all",
+                    "conditions": [
+                        {"field": "contacts.seniority", "op": "in", "value": ["director"]}
+                    ],
+                },
+                "weight": 1,
+            }
+        ],
+    )
+    fit_scores_compute(profile=profile)
+    assert scores_by_name(profile)["Acme"] == 0
+
+    with CaptureQueriesContext(connection) as ctx, committed(), transaction.atomic():
+        for n in range(30):
+            factories.contact(
+                cast.ae, organisation=base.acme.pk, last_name=f"C{n}", seniority="manager"
+            )
+        factories.contact(
+            cast.ae, organisation=base.acme.pk, last_name="Boss", seniority="director"
+        )
+
+    assert len(_profile_queries(ctx.captured_queries)) <= 10
+    assert scores_by_name(profile)["Acme"] == 100
+
+    # A rolled-back change leaves the old scores.
+    with committed():
+        try:
+            with transaction.atomic():
+                Organisation.objects.get(pk=base.acme.pk).contacts.all().delete()
+                raise RuntimeError
+        except RuntimeError:
+            pass
+    assert scores_by_name(profile)["Acme"] == 100

@@ -3,8 +3,13 @@
 People and the pipeline do not know profiles exist (ARCHITECTURE.md layers): the profiles app
 listens to the model signals instead — as the axes app does for segment membership, and after
 it (its receivers are connected first), so a criterion on segments sees the new membership. The
-organisation concerned is re-scored for every active, scored profile, synchronously, inside the
-writer's transaction: a rolled-back save leaves its old score.
+organisations concerned are re-scored for every active, scored profile once the writer's
+transaction commits (`transaction.on_commit`), in a transaction of their own: a rolled-back
+change leaves the old scores, and a change of many rows in one transaction (deleting an
+organisation cascades to its contacts and opportunities, a loop of saves) re-scores each
+organisation once instead of once per row. Outside a transaction (autocommit), the refresh runs
+right after the write, as before. The price: between the writer's commit and the refresh, the old
+score shows for a moment, and should the refresh fail (it is logged) the nightly run repairs it.
 
 - an organisation saved, or its installed products changed: itself;
 - a related row that criteria can test (a contact, an opportunity — any model behind a to-many
@@ -14,22 +19,28 @@ writer's transaction: a rolled-back save leaves its old score.
   reads segments. (Rule segments change with their organisation's save, above; a full rebuild
   of segments reaches the scores through the nightly run or `cible profiles score`.)
 
+Each row changed costs no query: the ids wait in a per-connection, per-thread pending set, and
+what the active criteria read is worked out once, at commit (`_active_reads`: one query, the
+rules parsed again only when they changed — it also notices a profile changed by another process).
+
 Bulk writers (`core.bulk`, imports, the demo) send no signal: they call
 `compute.fit_scores_after_bulk(organisation_ids=…)`; the nightly run catches the rest.
 """
 
 from __future__ import annotations
 
-from functools import cache
+import threading
+from dataclasses import dataclass
+from functools import cache, partial
 from typing import Any
 
-from django.db import transaction
+from django.db import router, transaction
 from django.db.models import Model
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 
 from cible.people.models import Organisation
 from cible.segments import rules
-from cible.segments.profiles.models import IdealCustomerProfile, ProfileCriterion
+from cible.segments.profiles.models import IdealCustomerProfile
 from cible.segments.profiles.refresh import fit_scores_refresh_for
 from cible.segments.rules.sql import relation_path
 
@@ -48,32 +59,109 @@ def _watched() -> dict[type[Model], str]:
     return watched
 
 
-def _scored_profiles_exist() -> bool:
-    return IdealCustomerProfile.objects.filter(is_active=True, scored_at__isnull=False).exists()
+@dataclass(frozen=True)
+class _Reads:
+    """What the active, scored profiles depend on."""
+
+    scored: bool  # some active profile has scores (organisations' own fields are then read)
+    models: frozenset[type[Model]]  # models behind to-many fields their criteria test
+    segments: bool  # some criterion tests segments (which may depend on anything)
+
+    def of(self, model: type[Model] | None) -> bool:
+        """Whether a change of rows of `model` (None: the organisation itself) matters."""
+        if not self.scored:
+            return False
+        if model is None:
+            return True
+        return self.segments or model in self.models
 
 
-def _criteria_read(model: type[Model]) -> bool:
-    """Whether an active, scored criterion tests rows of `model` (or segments, which may depend
-    on anything)."""
-    stored = ProfileCriterion.objects.filter(
-        profile__is_active=True, profile__scored_at__isnull=False
-    ).values_list("rule", flat=True)
-    for rule in stored:
+# The last rows read by `_active_reads` and what they gave, per process.
+_reads_cache: dict[str, Any] = {}
+
+
+def _active_reads() -> _Reads:
+    """What the active, scored profiles read: one query, the rules parsed again only when the
+    stored ones changed (as `axes.plan.load_plan` does) — so a profile or criterion changed in
+    another process, or by an `update()`, is noticed too."""
+    rows = list(
+        IdealCustomerProfile.objects.filter(is_active=True, scored_at__isnull=False)
+        .order_by("pk", "criteria__pk")
+        .values_list("pk", "criteria__pk", "criteria__rule")
+    )
+    if _reads_cache.get("rows") == rows:
+        return _reads_cache["reads"]  # type: ignore[no-any-return]
+    models: set[type[Model]] = set()
+    segments = False
+    for _profile_id, criterion_id, rule in rows:
+        if criterion_id is None:
+            continue
         try:
             group = rules.parse(rule, level="organisation", resolve=False)
         except rules.RuleInvalid:
             continue
         for rule_field in group.fields():
             if rule_field.kind == "segment":
-                return True
-            many = rule_field.many and rule_field.kind != "list"
-            if many and relation_path(rule_field)[0] is model:
-                return True
-    return False
+                segments = True
+            elif rule_field.many and rule_field.kind != "list":
+                models.add(relation_path(rule_field)[0])
+    reads = _Reads(scored=bool(rows), models=frozenset(models), segments=segments)
+    _reads_cache["rows"] = rows
+    _reads_cache["reads"] = reads
+    return reads
 
 
-def _refresh(ids: set[int | None]) -> None:
+def _scored_profiles_exist() -> bool:
+    return _active_reads().scored
+
+
+def _criteria_read(model: type[Model]) -> bool:
+    """Whether an active, scored criterion tests rows of `model` (or segments, which may depend
+    on anything)."""
+    return _active_reads().of(model)
+
+
+# --- re-scoring once per transaction ------------------------------------------------------------
+
+# Per thread (a connection belongs to one thread), per database alias: the model whose rows
+# changed (None: organisations themselves) -> the organisations concerned, until the commit.
+_local = threading.local()
+
+
+def _pending(using: str) -> dict[type[Model] | None, set[int]]:
+    store: dict[str, dict[type[Model] | None, set[int]]] | None = getattr(_local, "pending", None)
+    if store is None:
+        store = _local.pending = {}
+    return store.setdefault(using, {})
+
+
+def _refresh(ids: set[int | None], model: type[Model] | None = None) -> None:
+    """Re-score these organisations when the current transaction commits (right away outside
+    one), if the active profiles read rows of `model` (None: the organisation itself)."""
     wanted = {pk for pk in ids if pk is not None}
+    if not wanted:
+        return
+    using = router.db_for_write(Organisation)
+    _pending(using).setdefault(model, set()).update(wanted)
+    # One callback per change (a list append), the first to run re-scores them all, the others
+    # find nothing left: a callback of a rolled-back savepoint is dropped without losing ids.
+    transaction.on_commit(partial(_flush, using), using=using, robust=True)
+
+
+def _flush(using: str) -> None:
+    """Re-score what the committed transaction changed. Ids left by a rolled-back transaction
+    (its callback dropped) are re-scored with the next one: harmless, they are computed from
+    the stored rows."""
+    pending = _pending(using)
+    if not pending:
+        return
+    changed = dict(pending)
+    pending.clear()
+    reads = _active_reads()
+    wanted: set[int] = set()
+    for model, ids in changed.items():
+        if reads.of(model):
+            wanted |= ids
     if wanted:
         fit_scores_refresh_for(organisation_ids=wanted)
 
@@ -81,7 +169,7 @@ def _refresh(ids: set[int | None]) -> None:
 def organisation_saved(
     sender: type[Model], instance: Organisation, raw: bool = False, **kwargs: Any
 ) -> None:
-    if not raw and _scored_profiles_exist():
+    if not raw:
         _refresh({instance.pk})
 
 
@@ -96,7 +184,7 @@ def products_changed(
     if action not in ("post_add", "post_remove", "post_clear", "pre_clear"):
         return
     if not reverse:
-        if action != "pre_clear" and _scored_profiles_exist():
+        if action != "pre_clear":
             _refresh({instance.pk})
         return
     # A product's organisations changed (product.installed_at.add(…) / .clear()).
@@ -105,7 +193,7 @@ def products_changed(
             "organisation_id", flat=True
         )
         setattr(instance, _CLEARED, set(ids))
-    elif _scored_profiles_exist():
+    else:
         _refresh(
             getattr(instance, _CLEARED, set()) if action == "post_clear" else set(pk_set or ())
         )
@@ -123,18 +211,14 @@ def related_changed(sender: type[Model], instance: Model, raw: bool = False, **k
     back = _watched().get(sender)
     if back is None or raw:
         return
-    ids = {getattr(instance, back), getattr(instance, _OLD_PARENT, None)}
-    if ids == {None} or not _scored_profiles_exist() or not _criteria_read(sender):
-        return
-    _refresh(ids)
+    _refresh({getattr(instance, back), getattr(instance, _OLD_PARENT, None)}, sender)
 
 
 def membership_changed(
     sender: type[Model], instance: Any, raw: bool = False, **kwargs: Any
 ) -> None:
-    if raw or not _scored_profiles_exist() or not _criteria_read(sender):
-        return
-    _refresh({instance.organisation_id})
+    if not raw:
+        _refresh({instance.organisation_id}, sender)
 
 
 def bulk_written(*, model: type[Model], ids: set[int] | None, actor: Any, channel: str) -> None:
