@@ -72,8 +72,8 @@ def segment_ids(axis: str, codes: list[str] | None = None) -> list[int]:
 # (label, weight, rule) of the conquest profile. Only the organisation's own fields and installed
 # products: a criterion on contacts, on opportunities or on segments makes the profiles app
 # re-score an organisation after each transaction that saves or deletes such rows (its
-# receivers), which the retention profile needs for its deals but the conquest one can do without. The target
-# sectors are the NAF codes of the seeded "target sectors" axis.
+# receivers), which the retention profile needs for its deals but the conquest one can do
+# without. The target sectors are the NAF codes of the seeded "target sectors" axis.
 CONQUEST_CRITERIA: list[tuple[str, int, Rule]] = [
     ("PME ou ETI", 3, all_of(cond("size_class", "in", ["pme", "eti"]))),
     (
