@@ -16,6 +16,7 @@ when the next one starts, and before migrations (which may expect the indexes to
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import Any
 
 from django.apps import apps
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
@@ -33,6 +34,7 @@ def suspend_indexes(
     present = _present(model, using)
     dropped: list[str] = []
     with transaction.atomic(using=using), connection.cursor() as cursor:
+        _check_deferred_constraints(connection, cursor)
         for index in model._meta.indexes:
             if index.name in keep or index.name not in present:
                 continue
@@ -79,10 +81,20 @@ def restore_indexes(
                 sql = str(index.create_sql(owner, editor))
                 sql = sql.replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1)
                 with connection.cursor() as cursor:
+                    _check_deferred_constraints(connection, cursor)
                     cursor.execute(sql)
                 restored.append(record.name)
             record.delete()
     return restored
+
+
+def _check_deferred_constraints(connection: Any, cursor: Any) -> None:
+    """PostgreSQL refuses to change a table's indexes while the transaction holds deferred
+    foreign-key checks on it ("pending trigger events"): run them now, then defer again (as
+    Django's schema editor does around its own changes)."""
+    if connection.vendor == "postgresql":
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 def _present(model: type[models.Model], using: str) -> set[str]:

@@ -35,7 +35,9 @@ BAND_WIDTH = 10
 def profile_list(*, viewer: Any, active_only: bool = False) -> QuerySet[IdealCustomerProfile]:
     if access.role_of(viewer) is None:
         return IdealCustomerProfile.objects.none()
+    # Explicit: an aggregate's GROUP BY does not carry Meta.ordering on every database.
     profiles = IdealCustomerProfile.objects.annotate(criteria_count=Count("criteria"))
+    profiles = profiles.order_by("name", "pk")
     return profiles.filter(is_active=True) if active_only else profiles
 
 
