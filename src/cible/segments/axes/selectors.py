@@ -21,6 +21,15 @@ from cible.people.models import Organisation
 from cible.segments import rules
 from cible.segments.axes.models import Axis, Membership, RebuildRun, Segment, SegmentKind
 
+# Above this many organisations, recomputing after a change (segments, fit scores) runs in the
+# background and the page follows its progress; below it, the page answers with the result.
+BACKGROUND_FROM = 50_000
+
+
+def base_is_large() -> bool:
+    """Whether the base holds at least BACKGROUND_FROM organisations (without counting them all)."""
+    return Organisation.objects.order_by().values("pk")[:BACKGROUND_FROM].count() >= BACKGROUND_FROM
+
 
 @dataclass(frozen=True)
 class SegmentSummary:

@@ -34,9 +34,6 @@ from cible.segments.axes.forms import AXIS_FIELDS, AxisForm, MemberAddForm, Segm
 from cible.segments.axes.models import Axis, RebuildRun, RebuildStatus, Segment, SegmentKind
 
 MEMBERS_PER_PAGE = 50
-# Above this many organisations, recomputing a changed segment runs in the background and the
-# page follows the rebuild's progress; below it, the change is computed before the page answers.
-BACKGROUND_FROM = 50_000
 
 
 def _axis(request: HttpRequest, pk: int) -> Axis:
@@ -58,10 +55,6 @@ def _require_manager(request: HttpRequest) -> None:
         raise DjangoPermissionDenied(
             _("Only administrators, Marketing and sales managers may change segmentation.")
         )
-
-
-def _background() -> bool:
-    return Organisation.objects.order_by().values("pk")[:BACKGROUND_FROM].count() >= BACKGROUND_FROM
 
 
 def _running_run() -> RebuildRun | None:
@@ -151,7 +144,7 @@ def axis_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=request.user,
                 channel=Channel.UI,
                 data=_axis_data(form),
-                background=_background(),
+                background=selectors.base_is_large(),
             )
         except CibleError as error:
             builder.show_rule_errors(form, error)
@@ -214,7 +207,7 @@ def segment_create_view(request: HttpRequest, pk: int) -> HttpResponse:
         )
     form = SegmentForm(request.POST)
     if form.is_valid():
-        background = _background()
+        background = selectors.base_is_large()
         try:
             if background and _rebuild_busy():
                 raise ConflictError(
@@ -246,7 +239,7 @@ def segment_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
     form = SegmentForm(request.POST)
     conflict = False
     if form.is_valid():
-        background = _background()
+        background = selectors.base_is_large()
         try:
             if background and _rebuild_busy():
                 raise ConflictError(
@@ -281,7 +274,10 @@ def segment_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
     name = str(segment)
     try:
         services.segment_delete(
-            segment=segment, actor=request.user, channel=Channel.UI, background=_background()
+            segment=segment,
+            actor=request.user,
+            channel=Channel.UI,
+            background=selectors.base_is_large(),
         )
     except CibleError as error:
         messages.error(request, str(error))

@@ -23,22 +23,20 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from cible.core import access
 from cible.core.audit import Channel
 from cible.core.errors import CibleError, ConflictError, FieldError, NotFound, ValidationFailed
 from cible.core.forms import show_errors
 from cible.people.models import Organisation
+from cible.people.selectors import get_visible
 from cible.segments import rules
 from cible.segments.axes.builder import show_rule_errors
+from cible.segments.axes.selectors import base_is_large
 from cible.segments.profiles import selectors, services, tasks
 from cible.segments.profiles.forms import CriterionForm, ProfileForm, next_row, row_prefixes
 from cible.segments.profiles.models import MAX_CRITERIA, IdealCustomerProfile, RunStatus
 
 FITS_PER_PAGE = 25
-MAX_RANKED = 1000  # the best fits are listed this far; beyond, filter with a target
-# Below this many organisations a profile is scored while the page answers; above, in the
-# background, and the page follows the run's progress (same threshold as segment rebuilds).
-BACKGROUND_FROM = 50_000
+MAX_RANKED = 1000
 
 
 def describe_rule(rule: Any, level: rules.Level) -> str:
@@ -64,10 +62,6 @@ def _profile(request: HttpRequest, code: str) -> IdealCustomerProfile:
         return selectors.profile_get(viewer=request.user, code=code)
     except NotFound:
         raise Http404 from None
-
-
-def _background() -> bool:
-    return Organisation.objects.order_by().values("pk")[:BACKGROUND_FROM].count() >= BACKGROUND_FROM
 
 
 # --- the list --------------------------------------------------------------------------------
@@ -143,7 +137,7 @@ def _editor(
 
 def _score_after_save(request: HttpRequest, profile: IdealCustomerProfile, text: str) -> None:
     """A small base is scored before the page answers; a large one by the task the save queued."""
-    if profile.is_active and not _background():
+    if profile.is_active and not base_is_large():
         services.fit_scores_compute(profile=profile, actor=request.user, channel=Channel.UI)
         text += " " + _("Its fit scores are up to date.")
     elif profile.is_active:
@@ -312,7 +306,7 @@ def profile_score_view(request: HttpRequest, code: str) -> HttpResponse:
     profile = _profile(request, code)
     if not profile.is_active:
         messages.error(request, _("Only active profiles are scored; activate it first."))
-    elif _background():
+    elif base_is_large():
         tasks.compute_profile(profile.pk)
         messages.info(request, _("The fit scores are being computed in the background."))
     else:
@@ -349,10 +343,10 @@ def profile_run_view(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def _organisation(request: HttpRequest, pk: int) -> Organisation:
-    organisation = Organisation.objects.filter(pk=pk).first()
-    if organisation is None or not access.can(request.user, "view", organisation):
-        raise Http404
-    return organisation
+    try:
+        return get_visible(viewer=request.user, model=Organisation, pk=pk)
+    except NotFound:
+        raise Http404 from None
 
 
 def fit_context(
