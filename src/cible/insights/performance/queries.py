@@ -17,30 +17,32 @@ the (axis, organisation) index. A LEFT JOIN keeps the organisations in no segmen
                                               AND ma.axis_id = A
               LEFT JOIN segments_membership mb ON … AND mb.axis_id = B
               GROUP BY ma.segment_id, mb.segment_id
-    accounts: SELECT ma.segment_id, mb.segment_id, COUNT(*) [, SUM(c.n)]
-              FROM (SELECT id AS organisation_id FROM people_organisation WHERE <access>) r
-              [LEFT JOIN (SELECT organisation_id, COUNT(*) AS n FROM people_contact
-                          WHERE <access> GROUP BY organisation_id) c ON …]
-              LEFT JOIN … GROUP BY …
 
 The deals query reads the deals of the period (about 100,000 over two years at a million
-organisations), not the organisations; the accounts query reads every organisation the viewer
-may see (and the contacts one every contact), so each runs only when a measure needs it.
+organisations), not the organisations. Accounts and contacts per group are not joined in SQL
+(a join per organisation: 5–7 s at a million): they come from the segments' member sets held
+in memory (`segments.axes.bitsets`), intersected with the ids of the organisations the viewer
+may see (`account_groups`).
 On SQLite the joins are index lookups per row; on PostgreSQL the planner may hash-join.
 """
 
+import itertools
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
 from django.db import connection
-from django.db.models import Count, Func, IntegerField, Q, QuerySet, Value
 from django.db.models import F as Field
+from django.db.models import Func, IntegerField, Q, QuerySet, Value
 
 from cible.core import access
+from cible.core.idsets import ids_of
 from cible.insights.performance.measures import Measures
 from cible.insights.performance.periods import Period
 from cible.people.models import Contact, Organisation
 from cible.pipeline.models import OPEN_STAGES, Opportunity, Stage
+from cible.segments.axes import bitsets
+from cible.segments.axes.bitsets import MemberSet
 from cible.segments.axes.models import Axis, Membership
 
 # A group's key: the segment id on axis A and on axis B (None: in no segment of that axis).
@@ -82,9 +84,8 @@ def _grouped(
     axes: tuple[Axis, ...],
     aggregates: list[str],
     params: list[Any],
-    joins: tuple[tuple[str, tuple[Any, ...]], ...] = (),
 ) -> list[tuple[Any, ...]]:
-    """Run `SELECT ma.segment_id, mb.segment_id, <aggregates> FROM (<inner>) r [<joins>]
+    """Run `SELECT ma.segment_id, mb.segment_id, <aggregates> FROM (<inner>) r
     LEFT JOIN the memberships of each axis … GROUP BY the segments`.
 
     `inner` is an ORM queryset — the access rules live there — selecting `organisation_id` and
@@ -92,9 +93,6 @@ def _grouped(
     inner_sql, inner_params = inner.query.sql_with_params()
     table = connection.ops.quote_name(Membership._meta.db_table)
     columns, clauses, all_params = [], [], [*params, *inner_params]
-    for sql, join_params in joins:
-        clauses.append(sql)
-        all_params += join_params
     for alias, axis in zip(("ma", "mb"), axes, strict=False):
         columns.append(f"{alias}.segment_id")
         clauses.append(
@@ -174,34 +172,38 @@ def deal_groups(
 def account_groups(
     *, viewer: Any, axes: tuple[Axis, ...], contacts: bool
 ) -> dict[Key, tuple[int, int | None]]:
-    """Accounts (and their contacts when asked) the viewer may see, per group of `axes`."""
-    organisations = (
-        access.visible(viewer, Organisation.objects.all())
-        .order_by()
-        .annotate(organisation_id=Field("pk"))
-        .values("organisation_id")
-    )
-    aggregates = ["COUNT(*)"]
-    joins: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+    """Accounts (and their contacts when asked) the viewer may see, per group of `axes`.
+
+    From the segments' member sets held in memory (`bitsets`): a cell is the intersection of
+    the visible organisations with one segment (or "in none of the axis's segments") of each
+    axis, and its contacts the sum of the contacts per organisation over it. Only the ids of
+    the visible organisations (and contacts) come from the database, in one aggregated read
+    each: at a million organisations, 0.3 s where the grouped join took 5 s."""
+    visible = MemberSet.of(ids_of(access.visible(viewer, Organisation.objects.all())))
+    per_organisation = None
     if contacts:
-        # Contacts counted per organisation in one pass over the contact index, then joined:
-        # cheaper than a count per organisation on both databases.
-        per_organisation = (
-            access.visible(viewer, Contact.objects.filter(organisation__isnull=False))
-            .order_by()
-            .values("organisation_id")
-            .annotate(n=Count("pk"))
-        )
-        counts_sql, counts_params = per_organisation.query.sql_with_params()
-        joins = (
-            (
-                f"LEFT JOIN ({counts_sql}) c ON c.organisation_id = r.organisation_id",
-                tuple(counts_params),
-            ),
-        )
-        aggregates.append("SUM(c.n)")
-    rows = _grouped(organisations, axes, aggregates, [], joins)
-    return {(row[0], row[1]): (row[2] or 0, (row[3] or 0) if contacts else None) for row in rows}
+        employed = Contact.objects.filter(organisation__isnull=False)
+        per_organisation = np.bincount(ids_of(access.visible(viewer, employed), "organisation_id"))
+    cells: dict[Key, tuple[int, int | None]] = {}
+    for parts in itertools.product(*(_parts(axis, visible) for axis in axes)):
+        cell = visible
+        for _segment_id, members in parts:
+            cell = cell & members
+        accounts = len(cell)
+        if accounts:
+            keys = [segment_id for segment_id, _members in parts] + [None] * (2 - len(parts))
+            people = cell.weighted(per_organisation) if per_organisation is not None else None
+            cells[(keys[0], keys[1])] = (accounts, people)
+    return cells
+
+
+def _parts(axis: Axis, visible: MemberSet) -> list[tuple[int | None, MemberSet]]:
+    """The axis's segments and, as None, the organisations in none of them."""
+    sets = bitsets.sets_of(axis.pk)
+    anywhere = MemberSet.of(np.zeros(0, dtype=np.int64))
+    for members in sets.values():
+        anywhere = anywhere | members
+    return [*sets.items(), (None, visible - anywhere)]
 
 
 def groups(

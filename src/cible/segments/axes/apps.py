@@ -16,4 +16,4 @@ class AxesConfig(AppConfig):
         audit.register(models.Axis)
         # Membership rows are derived data (by the million): hand changes are logged on their
         # segment by the services instead.
-        audit.register(models.Segment, exclude=("member_count", "rebuilt_at"))
+        audit.register(models.Segment, exclude=("member_count", "rebuilt_at", "members_version"))

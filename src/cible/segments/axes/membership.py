@@ -16,7 +16,8 @@ from collections.abc import Callable, Collection
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -201,8 +202,9 @@ def organisation_removed(*, organisation_id: int) -> None:
     segment_ids = list(rows.values_list("segment_id", flat=True))
     if segment_ids:
         rows._raw_delete(rows.db)
-        Segment.objects.filter(pk__in=segment_ids, member_count__gt=0).update(
-            member_count=F("member_count") - 1
+        Segment.objects.filter(pk__in=segment_ids).update(
+            member_count=Greatest(F("member_count") - 1, Value(0)),
+            members_version=F("members_version") + 1,
         )
 
 

@@ -66,6 +66,11 @@ class Segment(VersionedModel):
     position = models.PositiveIntegerField(_("position"), default=0)
     member_count = models.PositiveIntegerField(_("members"), default=0, editable=False)
     rebuilt_at = models.DateTimeField(_("rebuilt"), null=True, blank=True, editable=False)
+    # One more on every change of the membership rows, in the transaction that makes it: the
+    # key of the member sets held in memory for counts (`bitsets`).
+    members_version = models.PositiveBigIntegerField(
+        _("membership version"), default=0, editable=False
+    )
 
     # Segments are shared configuration, not records someone owns: everybody reads them.
     access_kind = "configuration"

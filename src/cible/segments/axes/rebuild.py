@@ -27,7 +27,7 @@ from graphlib import CycleError, TopologicalSorter
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import BigIntegerField, Case, Q, Value, When
+from django.db.models import BigIntegerField, Case, F, Q, Value, When
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -116,7 +116,9 @@ def _apply(cursor: Any, axis_id: int, segment_ids: list[int]) -> tuple[int, int,
         stamp = timezone.now()
         for segment_id in segment_ids:
             Segment.objects.filter(pk=segment_id).update(
-                member_count=counts.get(segment_id, 0), rebuilt_at=stamp
+                member_count=counts.get(segment_id, 0),
+                rebuilt_at=stamp,
+                members_version=F("members_version") + 1,
             )
     return added, removed, counts
 
@@ -205,7 +207,9 @@ def recount(segment_ids: Iterable[int]) -> None:
     """member_count from the membership table (manual segments, after hand changes)."""
     for segment_id in segment_ids:
         count = Membership.objects.filter(segment_id=segment_id).count()
-        Segment.objects.filter(pk=segment_id).update(member_count=count)
+        Segment.objects.filter(pk=segment_id).update(
+            member_count=count, members_version=F("members_version") + 1
+        )
 
 
 Unit = tuple[str, int]  # ("axis", axis id) or ("segment", segment id)

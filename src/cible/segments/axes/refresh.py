@@ -124,7 +124,7 @@ def write(plan: Plan, diff: MembershipDiff) -> None:
         )
         for segment_id in diff.added.keys() | diff.removed.keys():
             delta = len(diff.added.get(segment_id, ())) - len(diff.removed.get(segment_id, ()))
-            if delta:
-                Segment.objects.filter(pk=segment_id).update(
-                    member_count=Greatest(F("member_count") + delta, Value(0))
-                )
+            Segment.objects.filter(pk=segment_id).update(
+                member_count=Greatest(F("member_count") + delta, Value(0)),
+                members_version=F("members_version") + 1,
+            )

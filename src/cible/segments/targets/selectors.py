@@ -30,9 +30,12 @@ from django.utils.translation import gettext as _
 from cible.core import access, audit, csv_export
 from cible.core.audit import Channel
 from cible.core.errors import NotFound, PermissionDenied
+from cible.core.idsets import InIds
 from cible.core.roles import Role
 from cible.people.models import Contact, Organisation
 from cible.segments import rules
+from cible.segments.axes import bitsets
+from cible.segments.axes.bitsets import MemberSet
 from cible.segments.axes.models import Membership, Segment
 from cible.segments.targets import definition as definitions
 from cible.segments.targets.deadline import QueryTimedOut, deadline
@@ -41,6 +44,9 @@ from cible.segments.targets.models import Target, TargetLevel
 
 # A live count gives up after this long and says so, rather than keep a worker busy.
 COUNT_TIMEOUT_MS = 1500
+# Past this many organisations in a target's segments, a count hands the database the segments
+# rather than the list of their members.
+MAX_IDS_PASSED = 300_000
 
 
 # --- targets themselves -------------------------------------------------------------------------
@@ -137,36 +143,45 @@ def _segments_filter(segments: tuple[tuple[str, tuple[int, ...]], ...]) -> Q:
     return Q(pk__in=members.values("organisation_id"))
 
 
-def organisation_filter(definition: Definition) -> Q:
+def organisation_filter(definition: Definition, members: MemberSet | None = None) -> Q:
     """The organisation part of a definition (segments, then the organisation rule) as a filter
-    on Organisation; `Q()` when it has none."""
+    on Organisation; `Q()` when it has none. `members`: its segments' part, already computed
+    (`bitsets`), passed to the database as a set of ids."""
     q = Q()
-    if definition.segments:
+    if members is not None:
+        q &= Q(InIds("pk", members.ids()))
+    elif definition.segments:
         q &= _segments_filter(definition.segments)
     if definition.organisation is not None:
         q &= rules.to_q(definition.organisation)
     return q
 
 
-def _organisations(viewer: Any, definition: Definition, *, checked: bool) -> QuerySet[Any]:
-    organisations = Organisation.objects.filter(organisation_filter(definition))
+def _organisations(
+    viewer: Any, definition: Definition, *, checked: bool, members: MemberSet | None = None
+) -> QuerySet[Any]:
+    organisations = Organisation.objects.filter(organisation_filter(definition, members))
     return access.visible(viewer, organisations) if checked else organisations
 
 
-def _contacts(viewer: Any, definition: Definition, *, checked: bool) -> QuerySet[Any]:
+def _contacts(
+    viewer: Any, definition: Definition, *, checked: bool, members: MemberSet | None = None
+) -> QuerySet[Any]:
     contacts = Contact.objects.filter(anonymised_at__isnull=True)
     if not definition.organisation_part_empty:
-        organisations = _organisations(viewer, definition, checked=checked)
+        organisations = _organisations(viewer, definition, checked=checked, members=members)
         contacts = contacts.filter(organisation__in=organisations.values("pk"))
     if definition.contact is not None:
         contacts = contacts.filter(rules.to_q(definition.contact))
     return access.visible(viewer, contacts) if checked else contacts
 
 
-def _records(viewer: Any, definition: Definition, *, checked: bool) -> QuerySet[Any]:
+def _records(
+    viewer: Any, definition: Definition, *, checked: bool, members: MemberSet | None = None
+) -> QuerySet[Any]:
     if definition.level == TargetLevel.CONTACT:
-        return _contacts(viewer, definition, checked=checked)
-    return _organisations(viewer, definition, checked=checked)
+        return _contacts(viewer, definition, checked=checked, members=members)
+    return _organisations(viewer, definition, checked=checked, members=members)
 
 
 def _require_role(viewer: Any) -> None:
@@ -259,9 +274,11 @@ def target_count(
     _require_role(viewer)
     checked = _definition_of(target, definition, level)
     began = time.perf_counter()
+    # Before the deadline's transaction, so that the sets read are kept for the next count.
+    members = _members(checked)
     try:
         with deadline(timeout_ms):
-            count: int | None = _count(viewer, checked)
+            count: int | None = _count(viewer, checked, members)
     except QueryTimedOut:
         count = None
     return TargetCount(
@@ -272,22 +289,33 @@ def target_count(
     )
 
 
-def _count(viewer: Any, definition: Definition) -> int:
-    """How many records of `definition` the viewer sees. When only segments define an
-    organisation target and the viewer sees every organisation, the count is read from the
-    membership indexes alone (membership rows always point at an existing organisation)."""
-    simple = (
-        definition.level == TargetLevel.ORGANISATION
-        and definition.segments
+def _members(definition: Definition) -> MemberSet | None:
+    """The organisations in the definition's segments (OR within an axis, AND across), from
+    the member sets held in memory; None when it names no segment."""
+    if not definition.segments:
+        return None
+    return bitsets.organisations_in(ids for _code, ids in definition.segments)
+
+
+def _count(viewer: Any, definition: Definition, members: MemberSet | None) -> int:
+    """How many records of `definition` the viewer sees. The segments' part is `members`;
+    when nothing else narrows an organisation target and the viewer sees every organisation,
+    that is the count (membership rows always point at an existing organisation). Otherwise
+    the database reads the records of those organisations only, for the conditions and the
+    access rules."""
+    if members is not None and not members.bits.any():
+        return 0
+    sees_all = not access.visible(viewer, Organisation.objects.all()).query.has_filters()
+    if (
+        members is not None
+        and definition.level == TargetLevel.ORGANISATION
         and definition.organisation is None
-        and not access.visible(viewer, Organisation.objects.all()).query.has_filters()
-    )
-    if not simple:
-        return int(_records(viewer, definition, checked=True).count())
-    members, repeats = _segment_members(definition.segments)
-    if repeats:
-        return int(members.values("organisation_id").distinct().count())
-    return int(members.count())
+        and sees_all
+    ):
+        return len(members)
+    if members is not None and len(members) > MAX_IDS_PASSED:
+        members = None  # the index plan of `_segment_members` is then cheaper
+    return int(_records(viewer, definition, checked=True, members=members).count())
 
 
 # --- export -------------------------------------------------------------------------------------

@@ -1,0 +1,84 @@
+"""Large sets of ids between the database and numpy: `InIds` (`column IN <ids>` as one query
+parameter) and `ids_of` (a queryset's ids as one array).
+
+A set computed in memory (the members of a few segments, thousands to hundreds of thousands of
+ids) is handed to the database whole: SQLite reads it from one JSON array (`json_each`), where a
+placeholder per id would exceed its variable limit; PostgreSQL probes its index with `= ANY` of
+one array, about twice as fast as `IN (SELECT unnest(…))` at 30,000 ids. The other way, a
+million ids come back as one aggregated text, parsed by numpy: ~8× faster than a row per id.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from django.db import connections, models
+from django.db.models import F, QuerySet
+from django.db.models.expressions import Expression
+
+
+class InIds(Expression):
+    """A filter: `column` is one of `ids` (whole numbers). `filter(InIds("pk", ids))`."""
+
+    conditional = True
+    output_field = models.BooleanField()
+
+    def __init__(self, column: str | Expression, ids: Iterable[int]) -> None:
+        super().__init__()
+        self.column = F(column) if isinstance(column, str) else column
+        self.ids = [int(i) for i in ids]
+
+    def get_source_expressions(self) -> list[Any]:
+        return [self.column]
+
+    def set_source_expressions(self, expressions: Sequence[Any]) -> None:
+        (self.column,) = expressions
+
+    def resolve_expression(self, *args: Any, **kwargs: Any) -> InIds:
+        resolved = self.copy()
+        resolved.column = self.column.resolve_expression(*args, **kwargs)
+        return resolved
+
+    def as_sql(  # type: ignore[override]
+        self, compiler: Any, connection: Any, **extra: Any
+    ) -> tuple[str, tuple[Any, ...]]:
+        if not self.ids:
+            return "1 = 0", ()
+        column, params = compiler.compile(self.column)
+        placeholders = ", ".join(["%s"] * len(self.ids))
+        return f"{column} IN ({placeholders})", (*params, *self.ids)
+
+    def as_sqlite(
+        self, compiler: Any, connection: Any, **extra: Any
+    ) -> tuple[str, tuple[Any, ...]]:
+        column, params = compiler.compile(self.column)
+        return f"{column} IN (SELECT value FROM json_each(%s))", (*params, json.dumps(self.ids))
+
+    def as_postgresql(
+        self, compiler: Any, connection: Any, **extra: Any
+    ) -> tuple[str, tuple[Any, ...]]:
+        column, params = compiler.compile(self.column)
+        return f"{column} = ANY(%s::bigint[])", (*params, self.ids)
+
+
+def ids_of(queryset: QuerySet[Any], field: str = "pk") -> npt.NDArray[np.int64]:
+    """The values of the whole-number `field` (the primary key by default) of every row of
+    `queryset`, NULLs left out, in no particular order."""
+    rows = queryset.order_by().values(v=F(field))
+    inner, params = rows.query.sql_with_params()
+    connection = connections[rows.db]
+    joined = (
+        "string_agg(CAST(found.v AS text), ',')"
+        if connection.vendor == "postgresql"
+        else "group_concat(found.v)"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {joined} FROM ({inner}) found", params)
+        text = cursor.fetchone()[0]
+    if not text:
+        return np.zeros(0, dtype=np.int64)
+    return np.fromstring(text, dtype=np.int64, sep=",")
