@@ -27,6 +27,7 @@ from ninja.security import APIKeyCookie, HttpBearer
 
 from cible.core.errors import CibleError, FieldError, TokenRefused
 from cible.core.services import api_token_authenticate
+from cible.core.values import is_id
 from cible.people.api import router as people_router
 from cible.pipeline.api import router as pipeline_router
 from cible.quality.duplicates.api import router as duplicates_router
@@ -170,7 +171,7 @@ def _on_validation_error(request: HttpRequest, exc: NinjaValidationError) -> Htt
     by_item: dict[int, list[dict[str, str]]] = {}
     for field_error in errors:
         parts = field_error.field.split(".", 2)
-        if len(parts) >= 2 and parts[0] == "items" and parts[1].isdigit():
+        if len(parts) >= 2 and parts[0] == "items" and is_id(parts[1]):
             by_item.setdefault(int(parts[1]), []).append(
                 {"field": parts[2] if len(parts) > 2 else "", "message": field_error.message}
             )

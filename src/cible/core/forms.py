@@ -15,6 +15,7 @@ from django.db import models
 from django.utils.text import capfirst
 
 from cible.core.errors import CibleError
+from cible.core.values import is_id
 
 ChoicesFactory = Callable[[], Sequence[tuple[Any, Any]]]
 
@@ -35,7 +36,7 @@ class LookupWidget(forms.TextInput):
         context = super().get_context(name, value, attrs)
         context["widget"]["lookup_url"] = self.lookup_url
         chosen = None
-        if value not in (None, "") and str(value).isdigit():
+        if value not in (None, "") and is_id(value):
             chosen = self.model._default_manager.filter(pk=int(value)).first()
         context["widget"]["label_text"] = str(chosen) if chosen else ""
         return context

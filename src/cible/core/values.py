@@ -35,6 +35,17 @@ def _fail(field: str, raw: Any, message: str) -> NormalisationError:
     return NormalisationError(field, message % {"value": _shown(raw)})
 
 
+def is_id(raw: Any) -> bool:
+    """Is `raw` a record id as text or number: ASCII digits only (`str.isdigit` also accepts
+    "¹" or "²", which `int()` then refuses) and within a 64-bit key."""
+    if isinstance(raw, bool):
+        return False
+    if isinstance(raw, int):
+        return 0 <= raw < 2**63
+    text = str(raw)
+    return text.isascii() and text.isdigit() and len(text) <= 19 and int(text) < 2**63
+
+
 def whole_number(raw: Any, *, field: str, minimum: int = 0, maximum: int = 2**31 - 1) -> int | None:
     if _blank(raw):
         return None

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from cible.core import access
 from cible.core.errors import FieldError
+from cible.core.values import is_id
 from cible.people.models import CompetitorProduct, Contact, Organisation
 
 User = get_user_model()
@@ -58,10 +59,8 @@ def resolve_products(raw: Any, errors: list[FieldError]) -> list[CompetitorProdu
         return []
     items = [part.strip() for part in raw.split(",")] if isinstance(raw, str) else list(raw)
     items = [item for item in items if item not in ("", None)]
-    ids = {int(item) for item in items if isinstance(item, int) or str(item).isdigit()}
-    names = {
-        str(item).lower() for item in items if not (isinstance(item, int) or str(item).isdigit())
-    }
+    ids = {int(item) for item in items if is_id(item)}
+    names = {str(item).lower() for item in items if not (is_id(item))}
     found = [p for p in CompetitorProduct.objects.all() if p.pk in ids or p.name.lower() in names]
     missing = (ids - {p.pk for p in found}) | (names - {p.name.lower() for p in found})
     if missing:

@@ -14,6 +14,7 @@ from pydantic import Field
 from cible.core.api_kit import ERRORS, WRITE_ERRORS, Id, InputSchema, ListParams, paginate, viewer
 from cible.core.audit import Channel
 from cible.core.errors import FieldError, NotFound, ValidationFailed
+from cible.core.values import is_id
 from cible.quality.duplicates import merge, scoring, selectors, services
 from cible.quality.duplicates.entities import spec_for
 from cible.quality.duplicates.models import (
@@ -268,7 +269,7 @@ def get_pair(request: HttpRequest, pk: Path[Id]) -> Any:
 def _versions(raw: dict[str, int] | None) -> dict[int, int]:
     versions = {}
     for key, value in (raw or {}).items():
-        if not str(key).isdigit():
+        if not is_id(key):
             raise ValidationFailed(errors=[FieldError("versions", _("keys must be record ids"))])
         versions[int(key)] = value
     return versions

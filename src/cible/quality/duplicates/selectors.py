@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy
 from cible.core import access
 from cible.core import normalisers as norm
 from cible.core.errors import FieldError, NotFound
+from cible.core.values import is_id
 from cible.quality.duplicates import scoring
 from cible.quality.duplicates.entities import ENTITIES, EntitySpec, spec_for
 from cible.quality.duplicates.merge import (
@@ -113,7 +114,7 @@ def parse_filters(params: Mapping[str, Any]) -> PairFilters:
         filters.errors.append(FieldError("band", _("must be high, likely or possible")))
     owner = str(params.get("owner") or "").strip()
     if owner:
-        if owner.isdigit():
+        if is_id(owner):
             filters.owner = int(owner)
         else:
             filters.errors.append(FieldError("owner", _("must be a user id")))
@@ -155,7 +156,7 @@ def records_of(entity: str, pairs: list[DuplicatePair]) -> dict[int, Model]:
 
 def pair_get(*, viewer: Any, pk: Any, status: str | None = None) -> DuplicatePair:
     """One pair the viewer may see (both records visible), or NotFound."""
-    pair = DuplicatePair.objects.filter(pk=pk).first() if str(pk).isdigit() else None
+    pair = DuplicatePair.objects.filter(pk=pk).first() if is_id(pk) else None
     if (
         pair is None
         or not pair_queryset(viewer=viewer, entity=pair.entity, status=status)
@@ -303,7 +304,7 @@ def merge_queryset(*, viewer: Any, entity: str | None = None) -> QuerySet[MergeR
 
 
 def merge_get(*, viewer: Any, pk: Any) -> MergeRecord:
-    found = merge_queryset(viewer=viewer).filter(pk=pk).first() if str(pk).isdigit() else None
+    found = merge_queryset(viewer=viewer).filter(pk=pk).first() if is_id(pk) else None
     if found is None:
         raise NotFound(_("Not found, or not visible to you."))
     return found
@@ -390,7 +391,7 @@ def latest_detection(entity: str) -> DetectionRun | None:
 
 
 def bulk_run_get(*, viewer: Any, pk: Any) -> BulkMergeRun:
-    run = BulkMergeRun.objects.filter(pk=pk).first() if str(pk).isdigit() else None
+    run = BulkMergeRun.objects.filter(pk=pk).first() if is_id(pk) else None
     if run is None or not (access.is_admin(viewer) or run.started_by_id == viewer.pk):
         raise NotFound(_("Not found, or not visible to you."))
     return run

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from cible.core import access
 from cible.core.errors import FieldError, NotFound, ValidationFailed
+from cible.core.values import is_id
 from cible.quality.freshness import duplicates, rules
 from cible.quality.freshness.models import (
     FreshnessPolicy,
@@ -84,7 +85,7 @@ def filter_owner(qs: QuerySet[Any], owner: str | int) -> QuerySet[Any]:
     if str(owner) == NO_OWNER:
         return qs.filter(owner__isnull=True)
     text = str(owner).strip()
-    if not text.isdigit() or not 0 < int(text) < 2**63:
+    if not is_id(text) or int(text) == 0:
         raise ValidationFailed(errors=[FieldError("owner", _("must be a user id or « none »"))])
     return qs.filter(owner_id=int(text))
 
@@ -321,7 +322,7 @@ def get_task(*, viewer: Any, pk: Any) -> VerificationTask:
     """A task about a record the viewer may see (the service decides what they may do)."""
     task = (
         VerificationTask.objects.select_related("organisation", "contact").filter(pk=pk).first()
-        if str(pk).isdigit()
+        if is_id(pk)
         else None
     )
     record = task.record if task is not None else None

@@ -23,6 +23,7 @@ from cible.core.audit import Channel
 from cible.core.errors import CibleError
 from cible.core.forms import show_errors
 from cible.core.records import CappedPaginator
+from cible.core.values import is_id
 from cible.people.selectors import user_choices
 from cible.quality.freshness import charts, selectors, services, tally, tasks
 from cible.quality.freshness.forms import PolicyForm
@@ -115,7 +116,7 @@ def stale_list_view(request: HttpRequest, entity: str) -> HttpResponse:
     if owner == selectors.NO_OWNER:
         owner_name = _("Unowned")
     elif owner:
-        owner_name = dict(user_choices()).get(int(owner) if owner.isdigit() else -1, "")
+        owner_name = dict(user_choices()).get(int(owner) if is_id(owner) else -1, "")
     params = request.GET.copy()
     params.pop("page", None)
     return render(
@@ -174,7 +175,7 @@ def tasks_create_view(request: HttpRequest, entity: str) -> HttpResponse:
     owner = request.POST.get("owner") if ids is None else None
     assignee = None
     raw_assignee = request.POST.get("assignee", "")
-    if raw_assignee.isdigit() and int(raw_assignee) < 2**63:
+    if is_id(raw_assignee):
         assignee = selectors.User.objects.filter(pk=int(raw_assignee), is_active=True).first()
     try:
         batch = services.verification_tasks_create(

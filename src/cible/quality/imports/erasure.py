@@ -37,6 +37,7 @@ from django.db import transaction
 from django.db.models import Q, TextField, Value
 from django.db.models.functions import Cast, Replace
 
+from cible.core.values import is_id
 from cible.people.models import Contact
 from cible.quality.imports.models import ImportRejection, ImportRun
 from cible.quality.privacy.personal_data import REDACTED, Scrubber, variants
@@ -249,7 +250,7 @@ def merged_into(contact_ids: Iterable[int]) -> set[int]:
             action=LogEntry.Action.DELETE,
             additional_data__merged_into__in=sorted(frontier),
         ).values_list("object_pk", flat=True)
-        frontier = {int(pk) for pk in merged if pk.isdigit()} - people
+        frontier = {int(pk) for pk in merged if is_id(pk)} - people
         if not frontier:
             break
         people |= frontier

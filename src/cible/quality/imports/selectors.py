@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from cible.core import access
 from cible.core.errors import NotFound
+from cible.core.values import is_id
 from cible.quality.imports import registry
 from cible.quality.imports.models import ImportRejection, ImportRun
 
@@ -31,7 +32,7 @@ def get_run(user: Any, pk: int | str | uuid.UUID) -> ImportRun:
     try:
         if isinstance(pk, uuid.UUID):
             run = runs.filter(uuid=pk).first()
-        elif isinstance(pk, int) or str(pk).isdigit():
+        elif is_id(pk):
             run = runs.filter(pk=int(pk)).first()
         else:
             run = runs.filter(uuid=uuid.UUID(str(pk))).first()

@@ -27,6 +27,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from cible.core.errors import FieldError, PermissionDenied, ValidationFailed
+from cible.core.values import is_id
 from cible.people.models import Contact
 from cible.quality.privacy import hooks, permissions
 from cible.quality.privacy.models import (
@@ -132,7 +133,7 @@ def _record_keys(contact_type: ContentType, ids: Sequence[int]) -> dict[str, int
         if not found:
             break
         owners.update(found)
-        frontier = [int(pk) for pk in found if pk.isdigit()]
+        frontier = [int(pk) for pk in found if is_id(pk)]
     return owners
 
 

@@ -16,6 +16,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models.signals import post_save
 from django.utils.translation import gettext_noop
 
+from cible.core.values import is_id
 from cible.people.models import Contact
 from cible.quality.privacy import consents, services
 from cible.quality.privacy.models import ConsentEvent
@@ -44,7 +45,7 @@ def record_from_log_entry(sender: type, instance: LogEntry, created: bool, **kwa
     implied = consents.implied_by_record_change(
         _changes(instance), created=instance.action == LogEntry.Action.CREATE
     )
-    if not implied or not str(instance.object_pk).isdigit():
+    if not implied or not is_id(instance.object_pk):
         return
     channel = str((instance.additional_data or {}).get("channel") or "ui")
     source = consents.SOURCE_OF_CHANNEL.get(channel, "ui")

@@ -22,6 +22,7 @@ from cible.core import values
 from cible.core.audit import audit_context
 from cible.core.concurrency import save_versioned
 from cible.core.errors import FieldError, PermissionDenied, ValidationFailed
+from cible.core.values import is_id
 from cible.people.models import Contact
 from cible.quality.privacy import consents, permissions
 from cible.quality.privacy.models import ConsentCondition, ConsentEvent, Purpose, RetentionRule
@@ -56,7 +57,7 @@ def resolve_purpose(raw: Any, errors: list[FieldError], field: str = "purpose") 
     if text == "" or text.lower() in ("all", "*"):
         return None
     purpose = None
-    if text.isdigit():
+    if is_id(text):
         purpose = Purpose.objects.filter(pk=int(text)).first()
     if purpose is None:
         purpose = Purpose.objects.filter(code__iexact=text).first()

@@ -17,6 +17,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from cible.core.values import is_id
 from cible.segments import rules
 from cible.segments.rules.operators import MAX_DEPTH, shape_of
 
@@ -63,7 +64,7 @@ def parse_path(text: str) -> tuple[int, ...] | None:
     if text == "":
         return ()
     parts = text.split(".")
-    if len(parts) > MAX_DEPTH + 1 or not all(p.isdigit() and len(p) < 4 for p in parts):
+    if len(parts) > MAX_DEPTH + 1 or not all(is_id(p) and len(p) < 4 for p in parts):
         return None
     return tuple(int(p) for p in parts)
 
@@ -145,7 +146,7 @@ def error_key(path: str) -> tuple[str, str]:
     field, op, value, match or conditions, "" for the node itself)."""
     tokens = [t for t in path.split(".") if t]
     nodes: list[str] = []
-    while len(tokens) >= 2 and tokens[0] == "conditions" and tokens[1].isdigit():
+    while len(tokens) >= 2 and tokens[0] == "conditions" and is_id(tokens[1]):
         nodes.append(tokens[1])
         tokens = tokens[2:]
     return ".".join(nodes), tokens[0] if tokens else ""

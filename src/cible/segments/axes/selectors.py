@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from cible.core import access
 from cible.core.errors import NotFound
+from cible.core.values import is_id
 from cible.people.models import Organisation
 from cible.segments import rules
 from cible.segments.axes.models import Axis, Membership, RebuildRun, Segment, SegmentKind
@@ -116,7 +117,7 @@ def axis_list(*, viewer: Any, include_inactive: bool = False) -> list[AxisSummar
 
 
 def axis_get(*, viewer: Any, pk: Any) -> Axis:
-    axis = Axis.objects.filter(pk=pk).first() if str(pk).isdigit() else None
+    axis = Axis.objects.filter(pk=pk).first() if is_id(pk) else None
     if axis is None or access.role_of(viewer) is None:
         raise NotFound(_("No axis #%(id)s.") % {"id": pk})
     return axis
@@ -130,9 +131,7 @@ def axis_by_code(*, viewer: Any, code: str) -> Axis:
 
 
 def segment_get(*, viewer: Any, pk: Any) -> Segment:
-    segment = (
-        Segment.objects.select_related("axis").filter(pk=pk).first() if str(pk).isdigit() else None
-    )
+    segment = Segment.objects.select_related("axis").filter(pk=pk).first() if is_id(pk) else None
     if segment is None or access.role_of(viewer) is None:
         raise NotFound(_("No segment #%(id)s.") % {"id": pk})
     return segment
@@ -165,7 +164,7 @@ def rebuild_run_latest() -> RebuildRun | None:
 
 
 def rebuild_run_get(*, viewer: Any, pk: Any) -> RebuildRun:
-    run = RebuildRun.objects.filter(pk=pk).first() if str(pk).isdigit() else None
+    run = RebuildRun.objects.filter(pk=pk).first() if is_id(pk) else None
     if run is None or access.role_of(viewer) is None:
         raise NotFound(_("No rebuild #%(id)s.") % {"id": pk})
     return run

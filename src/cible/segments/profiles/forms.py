@@ -16,6 +16,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from cible.core.forms import StyledForm
+from cible.core.values import is_id
 from cible.segments.axes.builder import RuleBuilderField
 from cible.segments.profiles.models import (
     MAX_CRITERIA,
@@ -99,7 +100,7 @@ def row_prefixes(data: Mapping[str, Any]) -> list[str]:
     rows = data.getlist("rows") if hasattr(data, "getlist") else data.get("rows", [])
     seen: list[str] = []
     for row in rows:
-        if str(row).isdigit() and len(str(row)) < 5 and f"c{row}" not in seen:
+        if is_id(row) and len(str(row)) < 5 and f"c{row}" not in seen:
             seen.append(f"c{row}")
     return seen[: MAX_CRITERIA + 1]
 
@@ -146,5 +147,5 @@ class PersonaForm(StyledForm):
         }
         position = (data.get("position") or "").strip()
         if position:
-            values["position"] = int(position) if position.isdigit() else position
+            values["position"] = int(position) if is_id(position) else position
         return values

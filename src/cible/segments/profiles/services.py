@@ -24,6 +24,7 @@ from cible.core.audit import audit_context
 from cible.core.concurrency import save_versioned
 from cible.core.errors import FieldError, PermissionDenied, ValidationFailed
 from cible.core.roles import Role
+from cible.core.values import is_id
 from cible.segments import rules
 from cible.segments.profiles.compute import (
     ScoringResult,
@@ -160,7 +161,7 @@ PROFILE_FIELDS = ("name", "code", "purpose", "description", "is_active", "criter
 
 
 def _weight(value: Any, *, field: str, errors: list[FieldError]) -> int:
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and is_id(value.strip()):
         value = int(value.strip())
     if isinstance(value, bool) or not isinstance(value, int):
         errors.append(FieldError(field, _("must be a whole number")))

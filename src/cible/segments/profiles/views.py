@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from cible.core.audit import Channel
 from cible.core.errors import CibleError, ConflictError, FieldError, NotFound, ValidationFailed
 from cible.core.forms import show_errors
+from cible.core.values import is_id
 from cible.people.models import Organisation
 from cible.people.selectors import get_visible
 from cible.segments import rules
@@ -102,7 +103,7 @@ def _show_profile_errors(
     rest: list[FieldError] = []
     for item in error.errors:
         parts = (item.field or "").split(".", 2)
-        if parts[0] == "criteria" and len(parts) >= 2 and parts[1].isdigit():
+        if parts[0] == "criteria" and len(parts) >= 2 and is_id(parts[1]):
             index = int(parts[1])
             if index < len(criteria):
                 field = parts[2] if len(parts) > 2 else ""

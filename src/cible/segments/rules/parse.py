@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from cible.core import normalisers as norm
 from cible.core import values as core_values
 from cible.core.errors import FieldError, ValidationFailed
+from cible.core.values import is_id
 from cible.segments.rules.fields import LEVELS, Level, RuleField, field_for, fields_for
 from cible.segments.rules.fields import resolver_for as _resolver_for
 from cible.segments.rules.operators import (
@@ -405,7 +406,7 @@ class _Parser:
         number: int | None = None
         if isinstance(raw, int) and not isinstance(raw, bool):
             number = raw
-        elif isinstance(raw, str) and raw.strip().isdigit():
+        elif isinstance(raw, str) and is_id(raw.strip()):
             number = int(raw.strip())
         if number is None or not 1 <= number <= 2**63 - 1:
             self.fail(

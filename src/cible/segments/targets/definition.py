@@ -16,13 +16,14 @@ with nothing in it is refused when a target is saved, and allowed for a live cou
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.utils.translation import gettext as _
 
 from cible.core.errors import FieldError, ValidationFailed
+from cible.core.values import is_id
 from cible.segments import rules
 from cible.segments.axes.models import Axis, Segment
 
@@ -105,7 +106,7 @@ class _Parser:
     def segment_id(self, raw: Any, *parts: Any) -> int | None:
         if isinstance(raw, int) and not isinstance(raw, bool) and 1 <= raw <= 2**63 - 1:
             return raw
-        if isinstance(raw, str) and raw.strip().isdigit() and 1 <= int(raw.strip()) <= 2**63 - 1:
+        if isinstance(raw, str) and is_id(raw.strip()) and int(raw.strip()) >= 1:
             return int(raw.strip())
         self.fail(
             _("segments are given by their id (a whole number): « %(value)s » is not one")
@@ -309,6 +310,31 @@ def build(
     )
 
 
+def from_stored(data: Any, level: str) -> Definition:
+    """A saved definition (`Definition.to_json`) read back as it was saved, without a query:
+    for pages that describe many targets (`describe_texts` names what vanished since).
+    Raises DefinitionInvalid when it is not in the saved shape."""
+    try:
+        segments = tuple(
+            (str(code), tuple(sorted(int(i) for i in ids)))
+            for code, ids in (data.get("segments") or {}).items()
+        )
+        return Definition(
+            level=level,  # type: ignore[arg-type]
+            segments=segments,
+            organisation=_stored_rule(data.get("organisation"), "organisation"),
+            contact=_stored_rule(data.get("contact"), "contact"),
+        )
+    except (AttributeError, TypeError, ValueError, rules.RuleInvalid) as error:
+        raise DefinitionInvalid(
+            errors=[FieldError("definition", _("a definition that can no longer be used"))]
+        ) from error
+
+
+def _stored_rule(raw: Any, level: rules.Level) -> rules.Group | None:
+    return None if raw is None else rules.parse(raw, level=level, resolve=False)
+
+
 @dataclass(frozen=True)
 class DescribedPart:
     """One line of a definition in words: "Geography: Lille or Paris / Île-de-France"."""
@@ -317,22 +343,39 @@ class DescribedPart:
     text: str
 
 
-def describe(definition: Definition) -> list[DescribedPart]:
+@dataclass(frozen=True)
+class _Names:
+    """The segments and axes some definitions name, read once for all of them."""
+
+    segments: dict[int, Segment]
+    axes: dict[str, Axis]
+
+    @classmethod
+    def of(cls, definitions: Sequence[Definition]) -> _Names:
+        ids = {i for d in definitions for _code, group in d.segments for i in group}
+        codes = {code for d in definitions for code, _ids in d.segments}
+        return cls(
+            segments={s.pk: s for s in Segment.objects.filter(pk__in=ids).select_related("axis")},
+            axes={a.code: a for a in Axis.objects.filter(code__in=codes)},
+        )
+
+
+def describe(definition: Definition, names: _Names | None = None) -> list[DescribedPart]:
     """The definition in words, in the active language: one line per axis, then the rules."""
-    ids = {i for _code, group in definition.segments for i in group}
-    segments = {s.pk: s for s in Segment.objects.filter(pk__in=ids).select_related("axis")}
-    axes = {a.code: a for a in Axis.objects.filter(code__in=[c for c, _ids in definition.segments])}
+    names = names or _Names.of([definition])
     parts: list[DescribedPart] = []
     for code, group in definition.segments:
-        axis = axes.get(code)
-        names = [
-            segments[i].display_name if i in segments else _("deleted segment #%(id)s") % {"id": i}
+        axis = names.axes.get(code)
+        said = [
+            names.segments[i].display_name
+            if i in names.segments
+            else _("deleted segment #%(id)s") % {"id": i}
             for i in group
         ]
         parts.append(
             DescribedPart(
                 label=axis.display_name if axis else code,
-                text=f" {_('or')} ".join(names),
+                text=f" {_('or')} ".join(said),
             )
         )
     if definition.organisation is not None:
@@ -344,8 +387,18 @@ def describe(definition: Definition) -> list[DescribedPart]:
     return parts
 
 
+def describe_texts(definitions: Sequence[Definition]) -> list[str]:
+    """`describe_text` of each definition, with two queries for all of them (a list page)."""
+    names = _Names.of(definitions)
+    return [_one_line(describe(d, names), d) for d in definitions]
+
+
 def describe_text(definition: Definition) -> str:
     """The definition in one line ("Geography: Lille or Paris; Size: PME")."""
+    return _one_line(describe(definition), definition)
+
+
+def _one_line(parts: list[DescribedPart], definition: Definition) -> str:
     if definition.empty:
         return _("everything")
-    return "; ".join(f"{p.label}: {p.text}" for p in describe(definition))
+    return "; ".join(f"{p.label}: {p.text}" for p in parts)

@@ -32,6 +32,7 @@ from cible.core.audit import Channel
 from cible.core.errors import NotFound, PermissionDenied
 from cible.core.idsets import InIds
 from cible.core.roles import Role
+from cible.core.values import is_id
 from cible.people.models import Contact, Organisation
 from cible.segments import rules
 from cible.segments.axes import bitsets
@@ -67,7 +68,7 @@ def target_list(*, viewer: Any) -> QuerySet[Target]:
 def target_get(*, viewer: Any, pk: Any) -> Target:
     """One target `viewer` sees, or NotFound (the same answer for a target that exists but is
     somebody else's private one)."""
-    found = target_list(viewer=viewer).filter(pk=pk).first() if str(pk).isdigit() else None
+    found = target_list(viewer=viewer).filter(pk=pk).first() if is_id(pk) else None
     if found is None:
         raise NotFound(_("No target #%(id)s, or it is not shared with you.") % {"id": pk})
     return found

@@ -18,12 +18,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from cible.core.audit import Channel
 from cible.core.errors import CibleError, ConflictError, NotFound, PermissionDenied
 from cible.core.records import CappedPaginator
-from cible.segments import rules
 from cible.segments.axes import builder
 from cible.segments.axes import selectors as axes_selectors
-from cible.segments.axes.models import Segment
 from cible.segments.targets import definition as definitions
 from cible.segments.targets import selectors, services
+from cible.segments.targets.definition import Definition, DefinitionInvalid
 from cible.segments.targets.forms import (
     TargetForm,
     definition_from_post,
@@ -58,50 +57,17 @@ def _changeable(request: HttpRequest, pk: int) -> Target:
 # --- list -----------------------------------------------------------------------------------------
 
 
-def _rule_text(raw: Any, level: rules.Level) -> str:
-    try:
-        return rules.describe(rules.parse(raw, level=level, resolve=False))
-    except rules.RuleInvalid:
-        return _("a rule that can no longer be used")
-
-
 def _list_descriptions(targets: list[Target]) -> dict[int, str]:
-    """Each target's definition in one line, as `definition.describe_text` says it, for the
-    whole list with one query (not two per target)."""
-    stored = {t.pk: t.definition if isinstance(t.definition, dict) else {} for t in targets}
-    ids = {
-        int(i)
-        for definition in stored.values()
-        if isinstance(definition.get("segments"), dict)
-        for group in definition["segments"].values()
-        for i in group
-        if str(i).isdigit()
-    }
-    segments = {s.pk: s for s in Segment.objects.filter(pk__in=ids).select_related("axis")}
+    """Each target's definition in one line, for the whole list with two queries."""
+    readable: dict[int, Definition] = {}
     described: dict[int, str] = {}
-    for pk, definition in stored.items():
-        parts = []
-        raw = definition.get("segments")
-        groups: dict[str, Any] = raw if isinstance(raw, dict) else {}
-        for code, group in groups.items():
-            found = [segments[int(i)] for i in group if str(i).isdigit() and int(i) in segments]
-            axis = found[0].axis.display_name if found else code
-            names = [
-                segments[int(i)].display_name
-                if str(i).isdigit() and int(i) in segments
-                else _("deleted segment #%(id)s") % {"id": i}
-                for i in group
-            ]
-            joiner = " {} ".format(_("or"))
-            parts.append(f"{axis}: {joiner.join(names)}")
-        if definition.get("organisation"):
-            parts.append(
-                f"{_('Organisations')}: {_rule_text(definition['organisation'], 'organisation')}"
-            )
-        if definition.get("contact"):
-            parts.append(f"{_('Contacts')}: {_rule_text(definition['contact'], 'contact')}")
-        described[pk] = "; ".join(parts) if parts else _("everything")
-    return described
+    for target in targets:
+        try:
+            readable[target.pk] = definitions.from_stored(target.definition, target.level)
+        except DefinitionInvalid:
+            described[target.pk] = _("a definition that can no longer be used")
+    texts = definitions.describe_texts(list(readable.values()))
+    return described | dict(zip(readable, texts, strict=True))
 
 
 @login_required
