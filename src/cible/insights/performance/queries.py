@@ -27,26 +27,30 @@ On SQLite the joins are index lookups per row; on PostgreSQL the planner may has
 """
 
 import itertools
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from django.db import connection
+from django.db.models import BigIntegerField, Case, Func, IntegerField, Q, QuerySet, Value, When
 from django.db.models import F as Field
-from django.db.models import Func, IntegerField, Q, QuerySet, Value
+from django.db.models.functions import Cast, Coalesce, Round
 
 from cible.core import access
 from cible.core.idsets import ids_of
 from cible.insights.performance.measures import Measures
 from cible.insights.performance.periods import Period
 from cible.people.models import Contact, Organisation
-from cible.pipeline.models import OPEN_STAGES, Opportunity, Stage
+from cible.pipeline.models import Opportunity, Stage
 from cible.segments.axes import bitsets
 from cible.segments.axes.bitsets import MemberSet
-from cible.segments.axes.models import Axis, Membership
+from cible.segments.axes.models import Axis
 
 # A group's key: the segment id on axis A and on axis B (None: in no segment of that axis).
 Key = tuple[int | None, int | None]
+Mask = npt.NDArray[np.bool_]
 CENT = Decimal("0.01")
 
 
@@ -72,42 +76,9 @@ class DaysBetween(Func):
         )
 
 
-def _money(value: Any) -> Decimal:
-    """A SUM of amounts: Decimal on PostgreSQL, float or int on SQLite (no decimal type)."""
-    if value is None:
-        return Decimal("0.00")
-    return Decimal(str(value)).quantize(CENT)
-
-
-def _grouped(
-    inner: QuerySet[Any],
-    axes: tuple[Axis, ...],
-    aggregates: list[str],
-    params: list[Any],
-) -> list[tuple[Any, ...]]:
-    """Run `SELECT ma.segment_id, mb.segment_id, <aggregates> FROM (<inner>) r
-    LEFT JOIN the memberships of each axis … GROUP BY the segments`.
-
-    `inner` is an ORM queryset — the access rules live there — selecting `organisation_id` and
-    the columns the aggregates read as `r.<name>`; `params` are the aggregates' parameters."""
-    inner_sql, inner_params = inner.query.sql_with_params()
-    table = connection.ops.quote_name(Membership._meta.db_table)
-    columns, clauses, all_params = [], [], [*params, *inner_params]
-    for alias, axis in zip(("ma", "mb"), axes, strict=False):
-        columns.append(f"{alias}.segment_id")
-        clauses.append(
-            f"LEFT JOIN {table} {alias} "
-            f"ON {alias}.organisation_id = r.organisation_id AND {alias}.axis_id = %s"
-        )
-        all_params.append(axis.pk)
-    keys = columns + ["NULL"] * (2 - len(columns))
-    sql = " ".join(
-        [f"SELECT {keys[0]}, {keys[1]}, {', '.join(aggregates)} FROM ({inner_sql}) r", *clauses]
-        + ([f"GROUP BY {', '.join(columns)}"] if columns else [])
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, all_params)
-        return cursor.fetchall()
+def _money(cents: Any) -> Decimal:
+    """A sum of amounts counted in cents, in euros."""
+    return (Decimal(int(cents)) / 100).quantize(CENT)
 
 
 def visible_deals(viewer: Any) -> QuerySet[Opportunity]:
@@ -121,11 +92,22 @@ def visible_deals(viewer: Any) -> QuerySet[Opportunity]:
     return deals
 
 
-def deal_groups(
-    *, viewer: Any, axes: tuple[Axis, ...], period: Period, amounts: bool
-) -> dict[Key, Measures]:
-    """Open pipeline, deals won and lost in `period`, revenue and cycle, per group of `axes`
-    (zero, one or two axes)."""
+# A deal's outcome, as read for the arithmetic.
+_OPEN, _WON, _LOST = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class _Deals:
+    """The deals of a period as columns: organisation, outcome, amount in cents, cycle days."""
+
+    organisation: npt.NDArray[np.int64]
+    outcome: npt.NDArray[np.int64]
+    cents: npt.NDArray[np.int64]
+    days: npt.NDArray[np.int64]
+
+
+def _deals(viewer: Any, period: Period) -> _Deals:
+    """The deals open today and those closed in `period` the viewer may see, in one read."""
     deals = (
         visible_deals(viewer)
         # Open deals, and deals closed in the period (a closed deal always has its date).
@@ -136,41 +118,89 @@ def deal_groups(
         )
         .order_by()
         .annotate(
-            # Opportunity.annual_value, in SQL: one-time amount plus twelve months of recurring.
-            amount=Field("one_time_amount") + Value(12) * Field("recurring_amount"),
-            days=DaysBetween("closed_on", "created_at"),
+            outcome=Case(
+                When(stage=Stage.WON, then=Value(_WON)),
+                When(stage=Stage.LOST, then=Value(_LOST)),
+                default=Value(_OPEN),
+            ),
+            # Opportunity.annual_value in cents: one-time amount plus twelve months of
+            # recurring; whole numbers, so that sums are exact.
+            cents=Cast(
+                Round((Field("one_time_amount") + Value(12) * Field("recurring_amount")) * 100),
+                BigIntegerField(),
+            ),
+            days=Coalesce(DaysBetween("closed_on", "created_at"), Value(0)),
         )
-        .values("organisation_id", "stage", "amount", "days")
+        .values_list("organisation_id", "outcome", "cents", "days")
     )
-    open_list = ", ".join(["%s"] * len(OPEN_STAGES))
-    aggregates = [
-        f"SUM(CASE WHEN r.stage IN ({open_list}) THEN 1 ELSE 0 END)",
-        "SUM(CASE WHEN r.stage = %s THEN 1 ELSE 0 END)",
-        "SUM(CASE WHEN r.stage = %s THEN 1 ELSE 0 END)",
-        "SUM(CASE WHEN r.stage = %s THEN r.days END)",
-    ]
-    params: list[Any] = [*OPEN_STAGES, Stage.WON, Stage.LOST, Stage.WON]
-    if amounts:
-        aggregates += [
-            f"SUM(CASE WHEN r.stage IN ({open_list}) THEN r.amount END)",
-            "SUM(CASE WHEN r.stage = %s THEN r.amount END)",
-        ]
-        params += [*OPEN_STAGES, Stage.WON]
-    return {
-        (row[0], row[1]): Measures(
-            open_deals=row[2] or 0,
-            won=row[3] or 0,
-            lost=row[4] or 0,
-            cycle_days=row[5] or 0,
-            open_amount=_money(row[6]) if amounts else None,
-            revenue_won=_money(row[7]) if amounts else None,
+    sql, params = deals.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    table = np.array(rows, dtype=np.int64).reshape(-1, 4)
+    return _Deals(*(np.ascontiguousarray(table[:, i]) for i in range(4)))
+
+
+def _deal_parts(
+    sets: dict[int, MemberSet], organisations: npt.NDArray[np.int64]
+) -> list[tuple[int | None, Mask]]:
+    """For each segment of an axis (`sets`: its members), which deals belong to one of its
+    members; then, as None, the deals of organisations in none of them."""
+    size = int(organisations.max()) + 1 if len(organisations) else 0
+    anywhere = np.zeros(len(organisations), dtype=bool)
+    parts: list[tuple[int | None, Mask]] = []
+    for segment_id, members in sets.items():
+        flags = np.zeros(size, dtype=bool)
+        known = np.unpackbits(members.bits)[:size].astype(bool)
+        flags[: len(known)] = known
+        inside = flags[organisations]
+        anywhere |= inside
+        parts.append((segment_id, inside))
+    return [*parts, (None, ~anywhere)]
+
+
+def deal_groups(
+    *,
+    viewer: Any,
+    axes: tuple[Axis, ...],
+    period: Period,
+    amounts: bool,
+    sets: dict[int, dict[int, MemberSet]],
+) -> dict[Key, Measures]:
+    """Open pipeline, deals won and lost in `period`, revenue and cycle, per group of `axes`
+    (zero, one or two axes): the deals read once, then grouped in memory by the member sets of
+    the axes' segments (`bitsets`) — an organisation in two segments of a non-exclusive axis
+    counts its deals in both, as a join would."""
+    deals = _deals(viewer, period)
+    is_open, is_won, is_lost = (deals.outcome == o for o in (_OPEN, _WON, _LOST))
+    groups: dict[Key, Measures] = {}
+    every = np.ones(len(deals.outcome), dtype=bool)
+    for parts in itertools.product(
+        *(_deal_parts(sets[axis.pk], deals.organisation) for axis in axes)
+    ):
+        chosen = every
+        for _segment_id, inside in parts:
+            chosen = chosen & inside
+        if axes and not chosen.any():
+            continue
+        keys = [segment_id for segment_id, _inside in parts] + [None] * (2 - len(parts))
+        groups[(keys[0], keys[1])] = Measures(
+            open_deals=int(np.count_nonzero(chosen & is_open)),
+            won=int(np.count_nonzero(chosen & is_won)),
+            lost=int(np.count_nonzero(chosen & is_lost)),
+            cycle_days=int(deals.days[chosen & is_won].sum()),
+            open_amount=_money(deals.cents[chosen & is_open].sum()) if amounts else None,
+            revenue_won=_money(deals.cents[chosen & is_won].sum()) if amounts else None,
         )
-        for row in _grouped(deals, axes, aggregates, [str(p) for p in params])
-    }
+    return groups
 
 
 def account_groups(
-    *, viewer: Any, axes: tuple[Axis, ...], contacts: bool
+    *,
+    viewer: Any,
+    axes: tuple[Axis, ...],
+    contacts: bool,
+    sets: dict[int, dict[int, MemberSet]],
 ) -> dict[Key, tuple[int, int | None]]:
     """Accounts (and their contacts when asked) the viewer may see, per group of `axes`.
 
@@ -185,7 +215,7 @@ def account_groups(
         employed = Contact.objects.filter(organisation__isnull=False)
         per_organisation = np.bincount(ids_of(access.visible(viewer, employed), "organisation_id"))
     cells: dict[Key, tuple[int, int | None]] = {}
-    for parts in itertools.product(*(_parts(axis, visible) for axis in axes)):
+    for parts in itertools.product(*(_parts(sets[axis.pk], visible) for axis in axes)):
         cell = visible
         for _segment_id, members in parts:
             cell = cell & members
@@ -197,9 +227,9 @@ def account_groups(
     return cells
 
 
-def _parts(axis: Axis, visible: MemberSet) -> list[tuple[int | None, MemberSet]]:
-    """The axis's segments and, as None, the organisations in none of them."""
-    sets = bitsets.sets_of(axis.pk)
+def _parts(sets: dict[int, MemberSet], visible: MemberSet) -> list[tuple[int | None, MemberSet]]:
+    """An axis's segments (`sets`: their members) and, as None, the visible organisations in
+    none of them."""
     anywhere = MemberSet.of(np.zeros(0, dtype=np.int64))
     for members in sets.values():
         anywhere = anywhere | members
@@ -217,12 +247,13 @@ def groups(
 ) -> dict[Key, Measures]:
     """The measures of every non-empty group of `axes`: the deals query, plus the accounts
     query when `accounts` or `contacts` is asked."""
+    sets = bitsets.sets_by_axis(axis.pk for axis in axes) if axes else {}
     merged: dict[Key, Measures] = dict(
-        deal_groups(viewer=viewer, axes=axes, period=period, amounts=amounts)
+        deal_groups(viewer=viewer, axes=axes, period=period, amounts=amounts, sets=sets)
     )
     if not (accounts or contacts):
         return merged
-    counted = account_groups(viewer=viewer, axes=axes, contacts=contacts)
+    counted = account_groups(viewer=viewer, axes=axes, contacts=contacts, sets=sets)
     empty = Measures.zero(amounts=amounts, accounts=False, contacts=False)
     for key in merged.keys() | counted.keys():
         deals = merged.get(key, empty)

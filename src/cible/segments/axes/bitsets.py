@@ -82,6 +82,7 @@ class _Held:
     members: MemberSet
 
 
+_EMPTY = MemberSet(np.zeros(0, dtype=np.uint8))
 _held: OrderedDict[int, _Held] = OrderedDict()
 _lock = threading.Lock()
 
@@ -89,37 +90,51 @@ _lock = threading.Lock()
 def member_sets(segment_ids: Iterable[int]) -> dict[int, MemberSet]:
     """The members of each segment (an empty set for a segment that no longer exists)."""
     wanted = sorted(set(segment_ids))
-    keys = {
-        pk: (version, count)
-        for pk, version, count in Segment.objects.filter(pk__in=wanted).values_list(
-            "pk", "members_version", "member_count"
-        )
-    }
+    rows = Segment.objects.filter(pk__in=wanted).values_list(
+        "pk", "members_version", "member_count"
+    )
+    found = _sets({pk: (version, count) for pk, version, count in rows})
+    return {pk: found.get(pk, _EMPTY) for pk in wanted}
+
+
+def sets_by_axis(axis_ids: Iterable[int]) -> dict[int, dict[int, MemberSet]]:
+    """The members of every segment of each axis: axis id -> segment id -> set."""
+    wanted = sorted(set(axis_ids))
+    rows = list(
+        Segment.objects.filter(axis_id__in=wanted)
+        .order_by("position", "pk")
+        .values_list("pk", "axis_id", "members_version", "member_count")
+    )
+    found = _sets({pk: (version, count) for pk, _axis, version, count in rows})
+    by_axis: dict[int, dict[int, MemberSet]] = {axis_id: {} for axis_id in wanted}
+    for pk, axis_id, _version, _count in rows:
+        by_axis[axis_id][pk] = found[pk]
+    return by_axis
+
+
+def _sets(keys: dict[int, tuple[int, int]]) -> dict[int, MemberSet]:
+    """The sets of the segments in `keys` (id -> (members_version, member_count)): the ones
+    held under the same key, the others read in one query."""
     now = time.monotonic()
     found: dict[int, MemberSet] = {}
     with _lock:
-        for pk in wanted:
+        for pk, key in keys.items():
             held = _held.get(pk)
-            if held is not None and held.key == keys.get(pk) and now - held.loaded < MAX_AGE:
+            if held is not None and held.key == key and now - held.loaded < MAX_AGE:
                 _held.move_to_end(pk)
                 found[pk] = held.members
-    missing = [pk for pk in wanted if pk not in found]
-    loaded = _load([pk for pk in missing if pk in keys])
+    missing = [pk for pk in keys if pk not in found]
+    loaded = _load(missing)
     keep = _may_keep()
     with _lock:
         for pk in missing:
-            found[pk] = loaded.get(pk, MemberSet.of(np.zeros(0, dtype=np.int64)))
-            if keep and pk in keys:
+            found[pk] = loaded.get(pk, _EMPTY)
+            if keep:
                 _held[pk] = _Held(keys[pk], now, found[pk])
                 _held.move_to_end(pk)
         while len(_held) > MAX_SETS:
             _held.popitem(last=False)
     return found
-
-
-def sets_of(axis_id: int) -> dict[int, MemberSet]:
-    """The members of every segment of an axis, by segment id."""
-    return member_sets(Segment.objects.filter(axis_id=axis_id).values_list("pk", flat=True))
 
 
 def organisations_in(groups: Iterable[Iterable[int]]) -> MemberSet:
@@ -128,11 +143,11 @@ def organisations_in(groups: Iterable[Iterable[int]]) -> MemberSet:
     sets = member_sets(pk for group in groups for pk in group)
     result: MemberSet | None = None
     for group in groups:
-        union = MemberSet.of(np.zeros(0, dtype=np.int64))
+        union = _EMPTY
         for pk in group:
             union = union | sets[pk]
         result = union if result is None else result & union
-    return result if result is not None else MemberSet.of(np.zeros(0, dtype=np.int64))
+    return result if result is not None else _EMPTY
 
 
 def forget() -> None:
