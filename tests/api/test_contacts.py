@@ -103,3 +103,39 @@ def test_team_private_contacts_are_invisible(cast, api_for, team_private):
     outsider = api_for(cast.outsider)
     assert outsider.get("/contacts", count="true").json()["count"] == 0
     assert_error_shape(outsider.get(f"/contacts/{contact.pk}"), 404)
+
+
+def test_buying_role_is_written_read_and_filtered(cast, api_for):
+    client = api_for(cast.ae)
+    created = client.post("/contacts", {**JEAN, "buying_role": "Decision maker"})
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert body["buying_role"] == "decision_maker"  # a label is stored as its code
+    client.post("/contacts", {"last_name": "Leroy", "email": "leroy@acme.fr"})
+
+    assert client.get(f"/contacts/{body['id']}").json()["buying_role"] == "decision_maker"
+    deciders = client.get("/contacts", buying_role="decision_maker").json()["items"]
+    assert [c["last_name"] for c in deciders] == ["Dupont"]
+    unknown = client.get("/contacts").json()["items"]
+    assert {c["last_name"]: c["buying_role"] for c in unknown}["Leroy"] == ""
+
+    patched = client.patch(
+        f"/contacts/{body['id']}", {"buying_role": "economic_buyer", "version": body["version"]}
+    )
+    assert patched.status_code == 200, patched.content
+    assert patched.json()["buying_role"] == "economic_buyer"
+    assert Contact.objects.get(pk=body["id"]).buying_role == "economic_buyer"
+
+
+def test_a_buying_role_that_does_not_exist_is_named(cast, api_for):
+    body = assert_error_shape(
+        api_for(cast.ae).post("/contacts", {**JEAN, "buying_role": "sponsor"}), 422
+    )
+    assert body["errors"] == [
+        {
+            "field": "buying_role",
+            "message": "« sponsor » is not one of: decision_maker, economic_buyer, influencer, "
+            "recommender, evaluator, user, purchasing, legal",
+        }
+    ]
+    assert Contact.objects.count() == 0

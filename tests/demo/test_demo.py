@@ -66,7 +66,7 @@ def _digest() -> str:
     ):
         digest.update(repr(row).encode())
     for row in Contact.objects.order_by("id").values_list(
-        "first_name", "last_name", "email", "job_title"
+        "first_name", "last_name", "email", "job_title", "buying_role"
     ):
         digest.update(repr(row).encode())
     for row in Opportunity.objects.order_by("id").values_list("name", "stage", "recurring_amount"):
@@ -131,6 +131,7 @@ CONTACT_INPUT = [
     "job_title",
     "function",
     "seniority",
+    "buying_role",
     "language",
     "linkedin_url",
     "email_consent",
@@ -206,6 +207,32 @@ class TestSmallDataset:
             team_band(n) for n in Organisation.objects.values_list("sales_team_size", flat=True)
         )
         assert all(bands[band] > 50 for band in ("0-3", "4-10", "11-20", "21+"))
+
+    def test_buying_roles_follow_function_and_seniority(self, small: DemoContext) -> None:
+        """Executives decide, finance holds the budget, IT evaluates, staff use; a share of the
+        roles is unknown."""
+
+        def roles(**where: Any) -> Counter[str]:
+            found = Contact.objects.filter(**where).exclude(buying_role="")
+            return Counter(found.values_list("buying_role", flat=True))
+
+        unknown = Contact.objects.filter(buying_role="").count() / Contact.objects.count()
+        assert 0.25 < unknown < 0.35, unknown
+        assert len(roles()) == 8  # every role is played by someone
+        assert set(roles(function="purchasing")) == {"purchasing"}
+        assert set(roles(function="legal")) == {"legal"}
+        finance_heads = roles(function="finance", seniority="executive")
+        assert set(finance_heads) == {"economic_buyer", "decision_maker"}
+        assert finance_heads.most_common(1)[0][0] == "economic_buyer"
+        executives = roles(function="general_management", seniority="executive")
+        assert set(executives) == {"decision_maker", "economic_buyer"}
+        assert set(roles(function="it", seniority__in=["manager", "individual"])) <= {
+            "evaluator",
+            "recommender",
+            "user",
+        }
+        assert set(roles(function="sales", seniority="individual")) == {"user", "influencer"}
+        assert roles(seniority="manager").most_common(1)[0][0] == "influencer"
 
     def test_every_role_has_a_user_in_teams(self, small: DemoContext) -> None:
         roles = set(UserProfile.objects.values_list("role", flat=True))

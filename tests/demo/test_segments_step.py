@@ -120,7 +120,7 @@ class TestSegmentationStep:
         assert sum(c.points for c in explanation.contributions) == explanation.score
         assert "Client" in [c.label for c in explanation.matched]
 
-    def test_three_personas_match_contacts(self, small: DemoContext, admin: Any) -> None:
+    def test_the_personas_match_contacts(self, small: DemoContext, admin: Any) -> None:
         personas = list(Persona.objects.order_by("position"))
         assert [p.code for p in personas] == [spec["code"] for spec in PERSONAS]
         sales_directors = persona_contacts(viewer=admin, persona=personas[0])
@@ -129,6 +129,20 @@ class TestSegmentationStep:
         assert set(sales_directors.values_list("seniority", flat=True)) <= {"director", "executive"}
         for persona in personas[1:]:
             assert persona_contacts(viewer=admin, persona=persona).exists(), persona.code
+        # The sales decision makers: the sales directors whose buying role is known to be
+        # decision maker or economic buyer — most of them, not all (some roles are unknown).
+        deciders = persona_contacts(viewer=admin, persona=personas[3])
+        roles = set(sales_directors.values_list("buying_role", flat=True))
+        assert {"", "decision_maker", "economic_buyer", "influencer"} <= roles
+        assert set(deciders.values_list("buying_role", flat=True)) == {
+            "decision_maker",
+            "economic_buyer",
+        }
+        assert (
+            deciders.count()
+            == sales_directors.filter(buying_role__in=["decision_maker", "economic_buyer"]).count()
+        )
+        assert 0.35 < deciders.count() / sales_directors.count() < 0.75
 
     def test_seed_002_targets_are_shared_and_count(self, small: DemoContext, admin: Any) -> None:
         targets = list(Target.objects.order_by("pk"))

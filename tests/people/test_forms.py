@@ -77,3 +77,41 @@ def test_mark_as_verified_stamps_today_and_is_audited(cast, client_for):
     assert org.last_verified_at is not None and org.version == 2
     entry = LogEntry.objects.get_for_object(org).get(action=LogEntry.Action.UPDATE)
     assert "last_verified_at" in entry.changes_dict and entry.actor == cast.ae
+
+
+def test_the_contact_form_saves_the_buying_role_and_the_page_shows_it(cast, client_for):
+    from cible.people.models import Contact
+
+    client = client_for(cast.ae)
+    form = client.get("/contacts/new/").content.decode()
+    assert '<option value="economic_buyer">Economic buyer</option>' in form
+    response = client.post(
+        "/contacts/new/", {"last_name": "Durand", "buying_role": "decision_maker"}
+    )
+    contact = Contact.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/contacts/{contact.pk}/"
+    assert contact.buying_role == "decision_maker"
+    page = client.get(f"/contacts/{contact.pk}/").content.decode()
+    assert "Buying role" in page and "Decision maker" in page
+
+    edit = client.get(f"/contacts/{contact.pk}/edit/").content.decode()
+    assert '<option value="decision_maker" selected>Decision maker</option>' in edit
+    response = client.post(
+        f"/contacts/{contact.pk}/edit/",
+        {"last_name": "Durand", "buying_role": "", "version": contact.version},
+    )
+    assert response.status_code == 302
+    contact.refresh_from_db()
+    assert (contact.buying_role, contact.version) == ("", 2)  # back to unknown
+
+
+def test_the_contact_list_filters_on_the_buying_role(cast, client_for):
+    from tests import factories
+
+    factories.contact(cast.ae, last_name="Durand", buying_role="economic_buyer")
+    factories.contact(cast.ae, last_name="Leroy", buying_role="user")
+    factories.contact(cast.ae, last_name="Petit")
+    client = client_for(cast.ae)
+    response = client.get("/contacts/", {"buying_role": "economic_buyer"})
+    assert [c.last_name for c in response.context["page"].object_list] == ["Durand"]
+    assert 'name="buying_role"' in response.content.decode()

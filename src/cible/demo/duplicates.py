@@ -77,6 +77,7 @@ CONTACT_FIELDS = (
     "job_title",
     "function",
     "seniority",
+    "buying_role",
     "organisation_id",
     "linkedin_url",
 )
@@ -298,6 +299,7 @@ def _contact_copy(
         "job_title": source["job_title"] if rng.random() < 0.7 else victim["job_title"],
         "function": source["function"],
         "seniority": source["seniority"],
+        "buying_role": source["buying_role"],
         "organisation_id": victim["organisation_id"],
         "linkedin_url": source["linkedin_url"] if rng.random() < 0.5 else "",
         "phone": victim["phone"],

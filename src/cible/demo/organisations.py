@@ -92,6 +92,7 @@ CONTACT_COLUMNS = [
     "job_title",
     "function",
     "seniority",
+    "buying_role",
     "organisation_id",
     "reports_to_id",
     "language",
@@ -141,6 +142,12 @@ class OrganisationFactory:
         self.lifecycle = Weighted(ref.LIFECYCLE)
         self.titles = Weighted([(t, t.weight) for t in ref.TITLES])
         self.decision_titles = Weighted([(t, t.weight) for t in ref.DECISION_TITLES])
+        # A stream of its own: adding buying roles left every other value of a seed unchanged.
+        self.role_rng = ctx.rng_for("buying_roles")
+        self.buying_roles = {
+            (t.function, t.seniority): Weighted(ref.buying_role_weights(t.function, t.seniority))
+            for t in ref.TITLES
+        }
         self.owners = {
             group: Weighted([(ctx.users[u].pk, w) for u, w in pairs])
             for group, pairs in OWNERS_BY_GROUP.items()
@@ -420,6 +427,7 @@ class OrganisationFactory:
                     job_title,
                     title.function,
                     title.seniority,
+                    self.buying_roles[title.function, title.seniority].pick(self.role_rng),
                     org_id,
                     reports_to,
                     language,

@@ -518,6 +518,46 @@ TITLES: tuple[Title, ...] = (
 )
 DECISION_TITLES = tuple(t for t in TITLES if t.seniority in ("executive", "director"))
 
+# The share of contacts whose usual buying role nobody has recorded.
+UNKNOWN_BUYING_ROLE = 0.30
+# The buying roles (SPEC C9) people usually play, with weights: by rank in general…
+BUYING_ROLES_BY_SENIORITY: dict[str, tuple[tuple[str, int], ...]] = {
+    "executive": (("decision_maker", 75), ("economic_buyer", 25)),
+    "director": (
+        ("decision_maker", 55),
+        ("economic_buyer", 15),
+        ("influencer", 20),
+        ("recommender", 10),
+    ),
+    "manager": (("influencer", 55), ("recommender", 35), ("user", 10)),
+    "individual": (("user", 85), ("influencer", 15)),
+}
+# … and by function where it says more than the rank: finance holds the budget, IT evaluates
+# and recommends, purchasing and legal play their own part whatever their rank.
+BUYING_ROLES_BY_FUNCTION: dict[tuple[str, str] | str, tuple[tuple[str, int], ...]] = {
+    ("finance", "executive"): (("economic_buyer", 80), ("decision_maker", 20)),
+    ("finance", "individual"): (("economic_buyer", 60), ("evaluator", 40)),
+    ("it", "executive"): (("decision_maker", 35), ("recommender", 40), ("evaluator", 25)),
+    ("it", "manager"): (("recommender", 45), ("evaluator", 55)),
+    ("it", "individual"): (("evaluator", 70), ("user", 30)),
+    "purchasing": (("purchasing", 1),),
+    "legal": (("legal", 1),),
+}
+
+
+def buying_role_weights(function: str, seniority: str) -> list[tuple[str, float]]:
+    """The buying roles of a person of `function` and `seniority`, with their probabilities;
+    "" (unknown) takes `UNKNOWN_BUYING_ROLE`."""
+    roles = (
+        BUYING_ROLES_BY_FUNCTION.get((function, seniority))
+        or BUYING_ROLES_BY_FUNCTION.get(function)
+        or BUYING_ROLES_BY_SENIORITY[seniority]
+    )
+    total = sum(weight for _role, weight in roles)
+    known = 1 - UNKNOWN_BUYING_ROLE
+    return [("", UNKNOWN_BUYING_ROLE)] + [(role, known * w / total) for role, w in roles]
+
+
 SOURCES = (
     ("website", 18),
     ("inbound_call", 4),

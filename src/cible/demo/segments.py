@@ -1,5 +1,5 @@
 """Demo step of segmentation (issue 5; seeds 002 and 001): segments filled, two ideal customer
-profiles scored, three personas, and seed 002's shared targets.
+profiles scored, four personas, and seed 002's shared targets.
 
 - Segments: the axes seeded by `segments/0002_seed_axes` (geography, size, sales-team size,
   installed CRM, target sectors) are rebuilt once the organisations, the pipeline and the
@@ -9,7 +9,8 @@ profiles scored, three personas, and seed 002's shared targets.
 - Ideal customer profiles (seed 001: a conquest ICP differs from a retention ICP), made through
   the profiles app's services by a marketer, with weighted criteria, then scored in bulk.
 - Personas: sales director, marketing director, IT / CRM manager (contact functions and
-  seniorities of `reference.TITLES`).
+  seniorities of `reference.TITLES`), and the sales decision maker (a sales director or executive
+  whose buying role is decision maker or economic buyer, `reference.buying_role_weights`).
 - Targets: seed 002's "equipped with Salesforce, sales team 11–20 or > 20, in Lille or Paris" —
   its sales directors, and its accounts — and the conquest ICP's heart as a target, shared by
   the sales manager.
@@ -238,6 +239,19 @@ PERSONAS: list[dict[str, Any]] = [
         "rule": all_of(
             cond("function", "in", ["it"]),
             cond("seniority", "in", ["executive", "director", "manager"]),
+        ),
+    },
+    {
+        "code": "decideur-commercial",
+        "name": "Décideur commercial",
+        "description": (
+            "Directeur commercial ou dirigeant qui décide de l'achat ou en tient le budget : "
+            "c'est lui qu'il faut convaincre pour signer."
+        ),
+        "rule": all_of(
+            cond("function", "in", ["sales"]),
+            cond("seniority", "in", ["director", "executive"]),
+            cond("buying_role", "in", ["decision_maker", "economic_buyer"]),
         ),
     },
 ]

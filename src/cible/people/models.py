@@ -262,6 +262,20 @@ class Seniority(models.TextChoices):
     INDIVIDUAL = "individual", _("Individual contributor")
 
 
+class ContactBuyingRole(models.TextChoices):
+    """The part a contact usually plays when their organisation buys (SPEC C9's vocabulary);
+    a deal's buying committee starts from it. Blank: not known."""
+
+    DECISION_MAKER = "decision_maker", _("Decision maker")
+    ECONOMIC_BUYER = "economic_buyer", _("Economic buyer")
+    INFLUENCER = "influencer", _("Influencer")
+    RECOMMENDER = "recommender", _("Recommender")
+    EVALUATOR = "evaluator", _("Evaluator / researcher")
+    USER = "user", _("User")
+    PURCHASING = "purchasing", _("Purchasing")
+    LEGAL = "legal", _("Legal")
+
+
 class Consent(models.TextChoices):
     UNKNOWN = "unknown", _("Unknown")
     GRANTED = "granted", _("Granted")
@@ -299,6 +313,13 @@ class Contact(VersionedModel):
     )
     seniority = models.CharField(
         _("seniority"), max_length=20, choices=Seniority.choices, blank=True
+    )
+    buying_role = models.CharField(
+        _("buying role"),
+        max_length=20,
+        choices=ContactBuyingRole.choices,
+        blank=True,
+        default="",
     )
     organisation = models.ForeignKey(
         Organisation,

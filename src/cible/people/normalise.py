@@ -15,6 +15,7 @@ from cible.core.cleaning import Cleaned, Normaliser, clean_fields
 from cible.core.errors import FieldError
 from cible.people.models import (
     Consent,
+    ContactBuyingRole,
     ContactFunction,
     HeadcountBand,
     LifecycleStage,
@@ -181,6 +182,7 @@ CONTACT_SPECS: dict[str, Normaliser] = {
     "job_title": _text(150, "job_title"),
     "function": _choice("function", ContactFunction.choices),
     "seniority": _choice("seniority", Seniority.choices),
+    "buying_role": _choice("buying_role", ContactBuyingRole.choices),
     "language": _text(5, "language"),
     "linkedin_url": partial(_website, field="linkedin_url"),
     "email_consent": _choice("email_consent", Consent.choices),

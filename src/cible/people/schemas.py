@@ -211,6 +211,7 @@ class ContactIn(InputSchema):
     job_title: str | None = None
     function: str | None = None
     seniority: str | None = None
+    buying_role: str | None = None
     language: str | None = None
     linkedin_url: str | None = None
     email_consent: str | None = None
@@ -259,6 +260,7 @@ class ContactOut(Schema):
     job_title: str
     function: str
     seniority: str
+    buying_role: str
     organisation: int | None
     reports_to: int | None
     language: str
@@ -291,6 +293,7 @@ class ContactQuery(ListParams):
     job_title: str | None = None
     function: str | None = None
     seniority: str | None = None
+    buying_role: str | None = None
     organisation: str | None = Field(None, description="Organisation id, or 'none'.")
     organisation_name: str | None = None
     lifecycle_stage: str | None = None
@@ -320,6 +323,7 @@ def contact_out(contact: Contact) -> dict[str, Any]:
         "job_title": c.job_title,
         "function": c.function,
         "seniority": c.seniority,
+        "buying_role": c.buying_role,
         "organisation": c.organisation_id,
         "reports_to": c.reports_to_id,
         "language": c.language,

@@ -19,6 +19,7 @@ from cible.people.models import (
     CompetitorProduct,
     Consent,
     Contact,
+    ContactBuyingRole,
     ContactFunction,
     HeadcountBand,
     LifecycleStage,
@@ -120,6 +121,7 @@ CONTACT_FILTERS: tuple[Filter, ...] = (
     Filter("job_title", _("Job title contains"), "contains"),
     Filter("function", _("Function"), "choice", choices=lambda: ContactFunction.choices),
     Filter("seniority", _("Seniority"), "choice", choices=lambda: Seniority.choices),
+    Filter("buying_role", _("Buying role"), "choice", choices=lambda: ContactBuyingRole.choices),
     Filter("organisation", _("Organisation id"), "reference", hidden=True),
     Filter(
         "organisation_name", _("Organisation starts with"), "prefix", path="organisation__name_key"

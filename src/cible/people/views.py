@@ -135,6 +135,7 @@ CONTACT_FIELDS = [
     "job_title",
     "function",
     "seniority",
+    "buying_role",
     "organisation",
     "reports_to",
     "language",

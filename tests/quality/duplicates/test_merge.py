@@ -180,6 +180,18 @@ def test_opt_out_survives_a_merge(cast) -> None:
     assert subscribed.email == "lea@blanc.fr"
 
 
+def test_a_known_buying_role_survives_a_merge(cast) -> None:
+    known = factories.contact(
+        cast.ae, first_name="Marc", last_name="Roy", buying_role="decision_maker"
+    )
+    unknown = factories.contact(cast.ae, first_name="Marc", last_name="Roy", email="marc@roy.fr")
+    merge.records_merge(
+        entity="contact", survivor=unknown, loser=known, actor=cast.ae, channel="ui"
+    )
+    unknown.refresh_from_db()
+    assert (unknown.buying_role, unknown.email) == ("decision_maker", "marc@roy.fr")
+
+
 def test_external_keys_move_with_the_record(cast, twins, detected) -> None:
     from django.apps import apps
 

@@ -395,6 +395,7 @@ CONTACT_FIELDS: dict[str, st.SearchStrategy[str]] = {
     "job_title": NAMES,
     "function": st.sampled_from(["sales", "Marketing", "IT", "chef"]),
     "seniority": st.sampled_from(["manager", "Director / VP", "boss"]),
+    "buying_role": st.sampled_from(["economic_buyer", "Decision maker", "PURCHASING", "sponsor"]),
     "language": st.sampled_from(["fr", "en-GB", "français"]),
     "linkedin_url": WEBSITES,
     "email_consent": st.sampled_from(["granted", "Withdrawn", "maybe"]),

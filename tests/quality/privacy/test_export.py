@@ -91,6 +91,15 @@ def test_cells_a_spreadsheet_would_run_are_defused(cast, account):
     assert _json(archive, "contact")[0]["job_title"] == "=HYPERLINK(1)"
 
 
+def test_the_export_tells_the_person_their_buying_role(cast, account):
+    from tests import factories
+
+    contact = factories.contact(cast.ae, last_name="Dupont", buying_role="economic_buyer")
+    archive = _open(contact_export(contact=contact, actor=cast.ae, channel="ui").content)
+    assert _json(archive, "contact")[0]["buying_role"] == "economic_buyer"
+    assert _csv(archive, "contact")[0]["buying_role"] == "economic_buyer"
+
+
 def test_each_export_is_audited_without_personal_data(cast, gwen):
     contact_export(contact=gwen, actor=cast.admin, channel="api")
     request = PrivacyRequest.objects.get(kind="export")

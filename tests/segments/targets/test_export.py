@@ -53,9 +53,10 @@ def test_contact_export_holds_only_what_the_viewer_sees(
             "definition": {**seed_002_definition(), "contact": SALES_DIRECTORS},
         },
     )
+    base.nora.__class__.objects.filter(pk=base.nora.pk).update(buying_role="decision_maker")
     rows = read(selectors.target_export(viewer=fresh(cast.ae), target=target))
-    assert [(r["Last name"], r["Organisation"], r["Function"]) for r in rows] == [
-        ("Nora", "Nordis", "Sales")
+    assert [(r["Last name"], r["Organisation"], r["Function"], r["Buying role"]) for r in rows] == [
+        ("Nora", "Nordis", "Sales", "Decision maker")
     ]
     assert (
         LogEntry.objects.get(action=LogEntry.Action.ACCESS).additional_data["export"]["rows"] == 1

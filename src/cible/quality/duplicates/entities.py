@@ -109,6 +109,7 @@ CONTACT = EntitySpec(
         MergeField("job_title"),
         MergeField("function"),
         MergeField("seniority"),
+        MergeField("buying_role"),
         MergeField("organisation", reference=True),
         MergeField("reports_to", reference=True),
         MergeField("language"),

@@ -232,6 +232,7 @@ FIELDS: dict[str, tuple[FieldRule, ...]] = {
         _rule("job_title", _("Job title"), _text("job_title")),
         _rule("function", _("Function"), _text("function")),
         _rule("seniority", _("Seniority"), _text("seniority"), key=False),
+        _rule("buying_role", _("Buying role"), _text("buying_role"), key=False),
         _rule("organisation", _("Organisation"), _set("organisation_id")),
         _rule("linkedin_url", _("LinkedIn profile"), _text("linkedin_url"), key=False),
         _rule("owner", _("Owner"), _set("owner_id")),

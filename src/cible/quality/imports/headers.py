@@ -367,6 +367,7 @@ CONTACT_SYNONYMS: dict[str, tuple[str, ...]] = {
     ),
     "function": ("service", "département", "direction", "métier", "department", "job function"),
     "seniority": ("séniorité", "niveau hiérarchique", "seniority", "seniority level", "level"),
+    "buying_role": ("rôle d'achat", "rôle dans l'achat", "buying role", "role in purchase"),
     "language": ("langue", "langue préférée", "language", "preferred language", "locale"),
     "linkedin_url": (
         "linkedin",

@@ -247,6 +247,7 @@ def contact_fields() -> list[RuleField]:
         field("job_title", "text"),
         field("function", "choice"),
         field("seniority", "choice"),
+        field("buying_role", "choice"),
         field("language", "text", mode="exact", normalise=_lower, fragment=_lower),
         field("email_consent", "choice"),
         field("email_opt_out", "boolean"),

@@ -365,6 +365,7 @@ def contact_columns() -> list[csv_export.Column]:
         (_("Job title"), lambda c: c.job_title),
         (_("Function"), lambda c: c.get_function_display()),
         (_("Seniority"), lambda c: c.get_seniority_display()),
+        (_("Buying role"), lambda c: c.get_buying_role_display()),
         (_("Email"), lambda c: c.email),
         (_("Opted out of emails"), lambda c: _("yes") if c.email_opt_out else _("no")),
         (_("Phone"), lambda c: c.phone or c.mobile),
