@@ -2,7 +2,7 @@
 retention ICP): Marie, from Marketing, builds both with the rule builder, sees the best fits
 scored, then opens an organisation and reads its fit to each profile, explained criterion by
 criterion — the points adding up to the score. She also describes the people to address: a
-persona matching sales directors."""
+persona matching the sales directors who make the decision."""
 
 from __future__ import annotations
 
@@ -53,7 +53,17 @@ def base(cast: Any) -> dict[str, Any]:
         last_name="Brunet",
         function="sales",
         seniority="director",
+        buying_role="decision_maker",
         organisation=found["nordis"].pk,
+    )
+    factories.contact(
+        cast.ae,
+        first_name="Inès",
+        last_name="Garnier",
+        function="sales",
+        seniority="director",
+        buying_role="user",
+        organisation=found["seine"].pk,
     )
     factories.contact(
         cast.ae,
@@ -170,9 +180,11 @@ def test_build_two_profiles_and_see_a_fit_explained(
     expect(page.locator(".fit [data-fit-score]")).to_have_text("60")
 
 
-def test_a_persona_matches_the_sales_directors(
+def test_a_persona_matches_the_sales_directors_who_decide(
     page: Page, live_server: Any, cast: Any, base: Any
 ) -> None:
+    """Function, seniority and buying role: Inès, a sales director who only uses the tools,
+    is left out."""
     login(page, live_server, "marie", PASSWORD)
     page.goto("/profiles/personas/")
     page.click("#persona-new")
@@ -181,10 +193,12 @@ def test_a_persona_matches_the_sales_directors(
     condition.get_by_text("Sales", exact=True).click()
     condition = choose_field(page, "id_rule", 1, "seniority")
     condition.get_by_text("Director / VP").click()
+    condition = choose_field(page, "id_rule", 2, "buying_role")
+    condition.get_by_text("Decision maker").click()
     page.click("#save")
     expect(page.locator("#persona-name")).to_have_text("Sales directors")
     expect(page.locator("#persona-rule")).to_have_text(
-        "Function is Sales and seniority is Director / VP"
+        "Function is Sales and seniority is Director / VP and buying role is Decision maker"
     )
     expect(page.locator("#persona-count")).to_have_text("1")
     expect(page.locator("#persona-contacts tbody tr")).to_contain_text("Nadia Brunet")
