@@ -18,7 +18,10 @@ class CoreConfig(AppConfig):
 
 
 def _restore_indexes(*, using: str, **kwargs: Any) -> None:
-    """Migrations may alter or drop an index a bulk load set aside (core.indexes)."""
+    """Migrations may alter or drop an index or a foreign key a bulk load set aside
+    (core.indexes, core.foreign_keys)."""
+    from cible.core.foreign_keys import restore_foreign_keys
     from cible.core.indexes import restore_indexes
 
     restore_indexes(using=using)
+    restore_foreign_keys(using=using)

@@ -119,3 +119,23 @@ class SuspendedIndex(models.Model):
 
     def __str__(self) -> str:
         return f"{self.app_label}.{self.model_name}: {self.name}"
+
+
+class SuspendedForeignKey(models.Model):
+    """A foreign-key constraint dropped while a table is filled from empty
+    (`core.foreign_keys`), with the definition that adds it back.
+
+    Written in the transaction that drops the constraint, like `SuspendedIndex`."""
+
+    table = models.CharField(max_length=100)
+    name = models.CharField(max_length=100)
+    definition = models.TextField()  # PostgreSQL's pg_get_constraintdef
+    suspended_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["table", "name"], name="suspended_fk_per_table")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.table}: {self.name}"

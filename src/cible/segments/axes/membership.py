@@ -137,7 +137,8 @@ def membership_rebuild(
                     }
                 )
 
-        rebuilder.rebuild(plan, wanted, progress=step)
+        with rebuilder.filling(full=not run.scope):
+            rebuilder.rebuild(plan, wanted, progress=step)
     except Exception as error:
         RebuildRun.objects.filter(pk=run.pk).update(
             status=RebuildStatus.FAILED,

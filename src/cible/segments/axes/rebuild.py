@@ -20,8 +20,9 @@ has one writer). No row passes through Python.
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from graphlib import CycleError, TopologicalSorter
 from typing import Any
@@ -31,6 +32,9 @@ from django.db.models import BigIntegerField, Case, F, Q, Value, When
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from cible.core.foreign_keys import restore_foreign_keys, suspend_foreign_keys
+from cible.core.indexes import restore_indexes, suspend_indexes
+from cible.core.models import SuspendedForeignKey
 from cible.people.models import Organisation
 from cible.segments import rules
 from cible.segments.axes.models import Membership, Segment
@@ -247,6 +251,50 @@ def _units(plan: Plan, segments: list[PlannedSegment]) -> list[tuple[Unit, list[
     for segment in wanted:
         grouped[unit_of[segment.id]].append(segment)
     return [(unit, grouped[unit]) for unit in order]
+
+
+# A full rebuild into an empty membership table, for a base of at least this many
+# organisations, sets the table's secondary index and foreign keys aside while it writes.
+FILL_FROM_EMPTY_FROM = 100_000
+
+
+@contextlib.contextmanager
+def filling(full: bool) -> Iterator[bool]:
+    """Around a rebuild: when it fills an empty membership table for a large base (the first
+    rebuild, or after the table was emptied), write without the (axis, organisation) index
+    and the foreign keys, then build the index in one sort and validate the keys in one pass
+    (`core.indexes`, `core.foreign_keys`): 4.4 M rows in seconds instead of a minute on
+    PostgreSQL. Yields whether it did. Leftovers of a crashed fill are put back first."""
+    restore_indexes(Membership)
+    _restore_keys()
+    large = Organisation.objects.order_by()[FILL_FROM_EMPTY_FROM - 1 :].exists()
+    if not (full and large and not Membership.objects.exists()):
+        yield False
+        return
+    with transaction.atomic():
+        suspend_indexes(Membership)
+        suspend_foreign_keys(Membership)
+    try:
+        yield True
+    finally:
+        restore_indexes(Membership)
+        _restore_keys()
+
+
+def _restore_keys() -> None:
+    """The keys back; rows written meanwhile for an organisation or a segment deleted since
+    (nothing else points at them: membership is derived data) go first."""
+    if not SuspendedForeignKey.objects.filter(table=_TABLE).exists():
+        return
+    table = _quote(_TABLE)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {table} WHERE NOT EXISTS (SELECT 1 FROM "
+            f"{_quote(Organisation._meta.db_table)} o WHERE o.id = {table}.organisation_id) "
+            f"OR NOT EXISTS (SELECT 1 FROM {_quote(Segment._meta.db_table)} s "
+            f"WHERE s.id = {table}.segment_id AND s.axis_id = {table}.axis_id)"
+        )
+    restore_foreign_keys(Membership)
 
 
 def rebuild(
