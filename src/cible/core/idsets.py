@@ -30,7 +30,7 @@ class InIds(Expression):
     def __init__(self, column: str | Expression, ids: Iterable[int]) -> None:
         super().__init__()
         self.column = F(column) if isinstance(column, str) else column
-        self.ids = [int(i) for i in ids]
+        self.ids = ids.tolist() if isinstance(ids, np.ndarray) else [int(i) for i in ids]
 
     def get_source_expressions(self) -> list[Any]:
         return [self.column]
