@@ -278,7 +278,7 @@ def test_list_does_not_query_per_row(cast, api_for, django_assert_max_num_querie
 
 
 def test_digits_int_cannot_read_are_a_clear_refusal_not_a_server_error(cast, api_for):
-    """"¹2" passes `str.isdigit` but not `int()`: found by schemathesis; a product name
+    """ "¹2" passes `str.isdigit` but not `int()`: found by schemathesis; a product name
     that is no known product is refused by name."""
     response = api_for(cast.ae).post("/organisations", {**ACME, "installed_products": ["¹2"]})
     assert response.status_code == 422, response.content
