@@ -84,7 +84,8 @@ def test_the_contact_form_saves_the_buying_role_and_the_page_shows_it(cast, clie
 
     client = client_for(cast.ae)
     form = client.get("/contacts/new/").content.decode()
-    assert '<option value="economic_buyer">Economic buyer</option>' in form
+    # The cast works in French.
+    assert '<option value="economic_buyer">Acheteur économique (budget)</option>' in form
     response = client.post(
         "/contacts/new/", {"last_name": "Durand", "buying_role": "decision_maker"}
     )
@@ -92,10 +93,10 @@ def test_the_contact_form_saves_the_buying_role_and_the_page_shows_it(cast, clie
     assert response.status_code == 302 and response["Location"] == f"/contacts/{contact.pk}/"
     assert contact.buying_role == "decision_maker"
     page = client.get(f"/contacts/{contact.pk}/").content.decode()
-    assert "Buying role" in page and "Decision maker" in page
+    assert "Rôle d'achat</dt>" in page and "Décideur" in page
 
     edit = client.get(f"/contacts/{contact.pk}/edit/").content.decode()
-    assert '<option value="decision_maker" selected>Decision maker</option>' in edit
+    assert '<option value="decision_maker" selected>Décideur</option>' in edit
     response = client.post(
         f"/contacts/{contact.pk}/edit/",
         {"last_name": "Durand", "buying_role": "", "version": contact.version},
