@@ -11,8 +11,10 @@ How a definition becomes a query (`organisation_filter`):
   visible to the viewer) and who pass the contact rule; anonymised contacts are never members
   (GDPR erasure leaves nobody to address).
 
-A live count (`target_count`) runs under a database-enforced time limit (`deadline.py`) and
-answers "too slow, narrow it down" rather than hold a worker.
+A live count (`target_count`) takes the segments' part from the member sets held in memory
+(`segments.axes.bitsets`: an intersection of bit sets), hands only those organisations to the
+database for the conditions and the access rules, and runs under a database-enforced time limit
+(`deadline.py`), answering "too slow, narrow it down" rather than hold a worker.
 """
 
 from __future__ import annotations
