@@ -65,20 +65,29 @@ class InIds(Expression):
         return f"{column} = ANY(%s::bigint[])", (*params, self.ids)
 
 
+def joined_ids(column: str, vendor: str) -> str:
+    """SQL aggregating the whole numbers of `column` into one comma-separated text (NULLs left
+    out), for `parse_ids`."""
+    if vendor == "postgresql":
+        return f"string_agg(CAST({column} AS text), ',')"
+    return f"group_concat({column})"
+
+
+def parse_ids(text: str | None) -> npt.NDArray[np.int64]:
+    """The ids of a `joined_ids` text."""
+    if not text:
+        return np.zeros(0, dtype=np.int64)
+    return np.fromstring(text, dtype=np.int64, sep=",")
+
+
 def ids_of(queryset: QuerySet[Any], field: str = "pk") -> npt.NDArray[np.int64]:
     """The values of the whole-number `field` (the primary key by default) of every row of
     `queryset`, NULLs left out, in no particular order."""
     rows = queryset.order_by().values(v=F(field))
     inner, params = rows.query.sql_with_params()
     connection = connections[rows.db]
-    joined = (
-        "string_agg(CAST(found.v AS text), ',')"
-        if connection.vendor == "postgresql"
-        else "group_concat(found.v)"
-    )
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {joined} FROM ({inner}) found", params)
-        text = cursor.fetchone()[0]
-    if not text:
-        return np.zeros(0, dtype=np.int64)
-    return np.fromstring(text, dtype=np.int64, sep=",")
+        cursor.execute(
+            f"SELECT {joined_ids('found.v', connection.vendor)} FROM ({inner}) found", params
+        )
+        return parse_ids(cursor.fetchone()[0])

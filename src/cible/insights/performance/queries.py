@@ -230,7 +230,7 @@ def account_groups(
 def _parts(sets: dict[int, MemberSet], visible: MemberSet) -> list[tuple[int | None, MemberSet]]:
     """An axis's segments (`sets`: their members) and, as None, the visible organisations in
     none of them."""
-    anywhere = MemberSet.of(np.zeros(0, dtype=np.int64))
+    anywhere = bitsets.EMPTY
     for members in sets.values():
         anywhere = anywhere | members
     return [*sets.items(), (None, visible - anywhere)]

@@ -26,6 +26,7 @@ import numpy as np
 import numpy.typing as npt
 from django.db import connection
 
+from cible.core.idsets import joined_ids, parse_ids
 from cible.segments.axes.models import Membership, Segment
 
 MAX_SETS = 1024  # ~128 MB at a million organisations
@@ -82,7 +83,7 @@ class _Held:
     members: MemberSet
 
 
-_EMPTY = MemberSet(np.zeros(0, dtype=np.uint8))
+EMPTY = MemberSet(np.zeros(0, dtype=np.uint8))
 _held: OrderedDict[int, _Held] = OrderedDict()
 _lock = threading.Lock()
 
@@ -94,7 +95,7 @@ def member_sets(segment_ids: Iterable[int]) -> dict[int, MemberSet]:
         "pk", "members_version", "member_count"
     )
     found = _sets({pk: (version, count) for pk, version, count in rows})
-    return {pk: found.get(pk, _EMPTY) for pk in wanted}
+    return {pk: found.get(pk, EMPTY) for pk in wanted}
 
 
 def sets_by_axis(axis_ids: Iterable[int]) -> dict[int, dict[int, MemberSet]]:
@@ -128,7 +129,7 @@ def _sets(keys: dict[int, tuple[int, int]]) -> dict[int, MemberSet]:
     keep = _may_keep()
     with _lock:
         for pk in missing:
-            found[pk] = loaded.get(pk, _EMPTY)
+            found[pk] = loaded.get(pk, EMPTY)
             if keep:
                 _held[pk] = _Held(keys[pk], now, found[pk])
                 _held.move_to_end(pk)
@@ -143,11 +144,11 @@ def organisations_in(groups: Iterable[Iterable[int]]) -> MemberSet:
     sets = member_sets(pk for group in groups for pk in group)
     result: MemberSet | None = None
     for group in groups:
-        union = _EMPTY
+        union = EMPTY
         for pk in group:
             union = union | sets[pk]
         result = union if result is None else result & union
-    return result if result is not None else _EMPTY
+    return result if result is not None else EMPTY
 
 
 def forget() -> None:
@@ -167,11 +168,7 @@ def _load(segment_ids: list[int]) -> dict[int, MemberSet]:
     if not segment_ids:
         return {}
     table = connection.ops.quote_name(Membership._meta.db_table)
-    joined = (
-        "string_agg(organisation_id::text, ',')"
-        if connection.vendor == "postgresql"
-        else "group_concat(organisation_id)"
-    )
+    joined = joined_ids("organisation_id", connection.vendor)
     placeholders = ", ".join(["%s"] * len(segment_ids))
     with connection.cursor() as cursor:
         cursor.execute(
@@ -180,8 +177,4 @@ def _load(segment_ids: list[int]) -> dict[int, MemberSet]:
             segment_ids,
         )
         rows = cursor.fetchall()
-    return {
-        int(pk): MemberSet.of(np.fromstring(text, dtype=np.int64, sep=","))
-        for pk, text in rows
-        if text
-    }
+    return {int(pk): MemberSet.of(parse_ids(text)) for pk, text in rows if text}

@@ -21,6 +21,7 @@ import unicodedata
 from functools import cache
 from typing import Any
 
+from django.db import NotSupportedError
 from django.db.models import Func, TextField
 
 
@@ -75,7 +76,7 @@ class Fold(Func):
     output_field = TextField()
 
     def as_sql(self, compiler: Any, connection: Any, *args: Any, **extra: Any) -> Any:  # type: ignore[override]
-        raise NotImplementedError(
+        raise NotSupportedError(
             f"text folding is written for SQLite and PostgreSQL, not {connection.vendor}"
         )
 
