@@ -28,6 +28,9 @@ from ninja.security import APIKeyCookie, HttpBearer
 from cible.core.errors import CibleError, FieldError, TokenRefused
 from cible.core.services import api_token_authenticate
 from cible.core.values import is_id
+from cible.engagement.campaigns.api import router as campaigns_router
+from cible.engagement.interactions.api import router as interactions_router
+from cible.lifecycle.leads.api import router as leads_router
 from cible.people.api import router as people_router
 from cible.pipeline.api import router as pipeline_router
 from cible.quality.duplicates.api import router as duplicates_router
@@ -271,3 +274,6 @@ api.add_router("", imports_router)
 api.add_router("/privacy", privacy_router)
 api.add_router("/quality", freshness_router)
 api.add_router("", segments_router)
+api.add_router("", campaigns_router)
+api.add_router("", interactions_router)
+api.add_router("", leads_router)

@@ -25,4 +25,7 @@ urlpatterns = [
     path("targets/", include("cible.segments.targets.urls")),
     path("performance/", include("cible.insights.performance.urls")),
     path("profiles/", include("cible.segments.profiles.urls")),
+    path("campaigns/", include("cible.engagement.campaigns.urls")),
+    path("interactions/", include("cible.engagement.interactions.urls")),
+    path("leads/", include("cible.lifecycle.leads.urls")),
 ]

@@ -1,0 +1,7 @@
+"""REST endpoints of campaigns: thin over the selectors and services."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+router = Router(tags=["campaigns"])

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CaptureConfig(AppConfig):
+    name = "cible.engagement.capture"
+    label = "capture"
+    verbose_name = _("Web forms")
+
+    def ready(self) -> None:
+        from cible.core import audit
+        from cible.engagement.capture import models
+
+        audit.register(models.WebForm)
