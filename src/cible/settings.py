@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "cible.engagement.interactions",
     "cible.engagement.capture",
     "cible.lifecycle.leads",
+    "cible.lifecycle.scoring",
     "cible.pipeline",
     "cible.insights.performance",
     "cible.demo",

@@ -4,6 +4,10 @@ A save first moves the row from the version the editor read to the next one with
 `UPDATE … WHERE id = ? AND version = ?`. Zero rows updated means somebody saved in between:
 the caller gets a `ConflictError` and nothing is written. The conditional UPDATE also takes the
 row's write lock, so the full save that follows cannot interleave with another one.
+
+A model may name `derived_fields`: columns other processes keep current (a lead's scores,
+rewritten within a second of each interaction). An edit never writes them back, so a form
+opened before a rescore cannot put the old scores back.
 """
 
 from __future__ import annotations
@@ -46,5 +50,15 @@ def save_versioned(obj: V, *, expected_version: int | None = None) -> V:
                 % {"mine": expected, "theirs": current}
             )
         obj.version = expected + 1
-        obj.save()
+        derived = getattr(model, "derived_fields", ())
+        if derived:
+            obj.save(
+                update_fields=[
+                    f.name
+                    for f in model._meta.concrete_fields
+                    if not f.primary_key and f.name not in derived
+                ]
+            )
+        else:
+            obj.save()
     return obj

@@ -71,6 +71,14 @@ class MemberSet:
         flags = np.unpackbits(self.bits)[: len(weights)].astype(bool)
         return int(weights[: len(flags)][flags].sum())
 
+    def contains(self, ids: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+        """For each of `ids`, whether it is in the set (0 and ids past the end are not)."""
+        inside = (ids >= 0) & (ids < len(self.bits) * 8)
+        found = np.zeros(len(ids), dtype=bool)
+        chosen = ids[inside]
+        found[inside] = (self.bits[chosen >> 3] >> (7 - (chosen & 7))) & 1 == 1
+        return found
+
     def ids(self) -> npt.NDArray[np.int64]:
         """The organisation ids, in increasing order."""
         return np.flatnonzero(np.unpackbits(self.bits)).astype(np.int64)
