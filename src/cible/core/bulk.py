@@ -22,6 +22,7 @@ What this path does not do, by design, and what the caller owes instead:
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable, Iterable, Sequence
 from itertools import islice
 from typing import Any
@@ -66,6 +67,8 @@ def _omitted_defaults(
             value = now
         else:
             value = field.get_default()
+        if isinstance(field, models.JSONField):
+            value = json.dumps(value)  # JSON columns take text, as callers pass them
         fields.append(field)
         values.append(value)
     return fields, tuple(values)

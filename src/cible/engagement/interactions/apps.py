@@ -6,3 +6,13 @@ class InteractionsConfig(AppConfig):
     name = "cible.engagement.interactions"
     label = "interactions"
     verbose_name = _("Interactions")
+
+    def ready(self) -> None:
+        from cible.core import audit
+        from cible.engagement.interactions import models, receivers, views
+        from cible.people.hooks import register_related_section
+
+        register_related_section(views.contact_section, on="contact")
+        register_related_section(views.organisation_section, on="organisation")
+        receivers.connect()
+        audit.register(models.Interaction, exclude=("properties",))
