@@ -123,3 +123,18 @@ def admin_user() -> Any:
     from django.contrib.auth import get_user_model
 
     return get_user_model().objects.get(username="admin")
+
+
+def admin_or_create() -> Any:
+    """An administrator to act as: the demo's, or one made for the benchmark."""
+    from django.contrib.auth import get_user_model
+
+    admin = get_user_model().objects.filter(is_superuser=True).first()
+    if admin is None:
+        from cible.core.roles import Role
+        from cible.people.services import user_create
+
+        admin = user_create(username="bench-admin", password=None, role=Role.ADMIN)
+        admin.is_superuser = True
+        admin.save()
+    return admin

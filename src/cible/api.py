@@ -31,6 +31,7 @@ from cible.core.values import is_id
 from cible.engagement.campaigns.api import router as campaigns_router
 from cible.engagement.interactions.api import router as interactions_router
 from cible.lifecycle.leads.api import router as leads_router
+from cible.lifecycle.scoring.api import router as scoring_router
 from cible.people.api import router as people_router
 from cible.pipeline.api import router as pipeline_router
 from cible.quality.duplicates.api import router as duplicates_router
@@ -277,3 +278,4 @@ api.add_router("", segments_router)
 api.add_router("", campaigns_router)
 api.add_router("", interactions_router)
 api.add_router("", leads_router)
+api.add_router("", scoring_router)

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "cible.engagement.capture",
     "cible.lifecycle.leads",
     "cible.lifecycle.scoring",
+    "cible.lifecycle.predictive",
     "cible.pipeline",
     "cible.insights.performance",
     "cible.demo",

@@ -28,4 +28,5 @@ urlpatterns = [
     path("campaigns/", include("cible.engagement.campaigns.urls")),
     path("interactions/", include("cible.engagement.interactions.urls")),
     path("leads/", include("cible.lifecycle.leads.urls")),
+    path("scoring/", include("cible.lifecycle.scoring.urls")),
 ]

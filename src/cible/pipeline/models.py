@@ -101,6 +101,15 @@ class Opportunity(VersionedModel):
         CompetitorProduct, verbose_name=_("competitors"), blank=True, related_name="opportunities"
     )
     description = models.TextField(_("description"), blank=True, max_length=10_000)
+    # The lead this deal was converted from (pipeline.conversion); closing the deal moves it.
+    lead = models.ForeignKey(
+        "leads.Lead",
+        verbose_name=_("lead"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="opportunities",
+    )
 
     access_kind = "pipeline"
 

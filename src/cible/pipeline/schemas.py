@@ -49,6 +49,7 @@ class OpportunityOut(Schema):
     version: int
     name: str
     organisation: int
+    lead: int | None = None  # the lead the deal was converted from
     owner: int | None
     type: str
     one_time_amount: Decimal | None = Field(description="Null when you may not see amounts.")
@@ -106,6 +107,7 @@ def opportunity_out(opportunity: Opportunity, *, show_amounts: bool) -> dict[str
         "version": o.version,
         "name": o.name,
         "organisation": o.organisation_id,
+        "lead": o.lead_id,
         "owner": o.owner_id,
         "type": o.type,
         "one_time_amount": o.one_time_amount if show_amounts else None,

@@ -13,9 +13,11 @@ from cible.core.audit import audit_context
 from cible.core.concurrency import save_versioned
 from cible.core.errors import FieldError, PermissionDenied, ValidationFailed
 from cible.core.roles import Role
+from cible.lifecycle.leads.models import Lead
+from cible.lifecycle.leads.services import close_opportunity_lead
 from cible.people.models import Organisation
 from cible.people.references import resolve_owner, resolve_products, resolve_visible
-from cible.pipeline.models import Opportunity
+from cible.pipeline.models import Opportunity, Stage
 from cible.pipeline.normalise import (
     AMOUNT_FIELDS,
     OPPORTUNITY_BLANKS,
@@ -109,12 +111,25 @@ def opportunity_update(
         raise PermissionDenied(_("You may not change this opportunity."))
     merged, resolved = _prepare(opportunity=opportunity, actor=actor, data=data)
     expected = opportunity.version if expected_version is None else expected_version
+    was_closed = opportunity.is_closed
     _assign(opportunity, merged, resolved)
     with audit_context(actor=actor, channel=channel):
         save_versioned(opportunity, expected_version=expected)
         if "competitors" in resolved:
             opportunity.competitors.set(resolved["competitors"])
+    if opportunity.is_closed and not was_closed and opportunity.lead_id is not None:
+        _close_lead(opportunity, actor=actor, channel=channel)
     return opportunity
+
+
+def _close_lead(opportunity: Opportunity, *, actor: Any, channel: str) -> None:
+    """A deal converted from a lead closed: won makes its lead a customer, lost recycles it
+    (seed 003: a lost deal goes back to Marketing)."""
+    lead = Lead.objects.select_for_update().filter(pk=opportunity.lead_id or 0).first()
+    if lead is not None:
+        close_opportunity_lead(
+            lead=lead, won=opportunity.stage == Stage.WON, actor=actor, channel=channel
+        )
 
 
 @transaction.atomic

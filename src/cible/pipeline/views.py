@@ -12,7 +12,11 @@ from cible.core.forms import record_form
 from cible.core.records import RecordPages, TableColumn
 from cible.people.models import Organisation
 from cible.people.selectors import product_choices, user_choices
-from cible.pipeline import selectors, services
+from cible.pipeline import (
+    conversion,  # noqa: F401  (registers the lead converter)
+    selectors,
+    services,
+)
 from cible.pipeline.models import Opportunity
 from cible.pipeline.normalise import OPPORTUNITY_SPECS
 

@@ -28,3 +28,8 @@ def campaign_results(viewer: Any, campaign_ids: Iterable[int]) -> dict[int, dict
         for pk, figures in provider(viewer, ids).items():
             merged.setdefault(pk, {}).update(figures)
     return merged
+
+
+def has_providers() -> bool:
+    """Whether any app reports results: without one, leads are unknown rather than zero."""
+    return bool(_providers)

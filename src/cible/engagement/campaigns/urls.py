@@ -1,4 +1,4 @@
-from django.urls import path  # noqa: F401
+from cible.engagement.campaigns import views
 
 app_name = "campaigns"
-urlpatterns: list = []
+urlpatterns = views.urls()

@@ -9,7 +9,14 @@ class LeadsConfig(AppConfig):
 
     def ready(self) -> None:
         from cible.core import audit
-        from cible.lifecycle.leads import models
+        from cible.engagement.campaigns.hooks import register_campaign_results
+        from cible.lifecycle.leads import automatic, importing, models, selectors, views
+        from cible.people.hooks import register_related_section
 
         audit.register(models.Lead)
         audit.register(models.StageDefinition)
+        # Interactions showing interest open leads (automatic.leads_from_interactions).
+        automatic.connect()
+        register_campaign_results(selectors.campaign_lead_counts)
+        register_related_section(views.contact_section, on="contact")
+        importing.register()  # leads come in through the import framework too

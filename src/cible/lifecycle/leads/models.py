@@ -167,6 +167,17 @@ class Lead(VersionedModel):
     # What an import brought that has no column of its own (e.g. "Specialization").
     properties = models.JSONField(_("other details"), default=dict, blank=True)
 
+    # Kept current by scoring within a second of each change: an edit never writes them back
+    # (core.concurrency.save_versioned).
+    derived_fields = (
+        "profile_score",
+        "engagement_score",
+        "grade",
+        "scored_at",
+        "predicted_probability",
+        "predicted_at",
+    )
+
     class Meta:
         verbose_name = _("lead")
         verbose_name_plural = _("leads")

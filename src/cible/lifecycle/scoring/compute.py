@@ -22,16 +22,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 from django.db import connections, transaction
 from django.utils import timezone
 
-from cible.lifecycle.leads.models import FINAL, Lead
+from cible.lifecycle.leads.models import Lead
 from cible.lifecycle.scoring import store
 from cible.lifecycle.scoring.definition import parse
 from cible.lifecycle.scoring.engine import Scores, score
 from cible.lifecycle.scoring.gather import gather
-from cible.lifecycle.scoring.models import LeadScore, RescoringRun, RunStatus, ScoringModel
+from cible.lifecycle.scoring.models import RescoringRun, RunStatus, ScoringModel
 
 Step = Callable[[str], None]
 
@@ -46,42 +45,6 @@ class Outcome:
 
 def active_model() -> ScoringModel | None:
     return ScoringModel.objects.filter(is_active=True).first()
-
-
-def _changed(scores: Scores, model: ScoringModel, database: str) -> npt.NDArray[np.intp]:
-    """Positions in `scores` of the leads whose stored scores differ (or come from another
-    model or version, or are missing)."""
-    lead, stored = Lead._meta.db_table, LeadScore._meta.db_table
-    final = ", ".join(f"'{stage}'" for stage in FINAL)
-    with connections[database].cursor() as cursor:
-        cursor.execute(
-            f"SELECT l.id, COALESCE(l.profile_score, -1), COALESCE(l.engagement_score, -1), "
-            f"l.grade, CASE WHEN s.model_id = %s AND s.model_version = %s THEN 1 ELSE 0 END "
-            f"FROM {lead} l LEFT JOIN {stored} s ON s.lead_id = l.id "
-            f"WHERE l.stage NOT IN ({final}) ORDER BY l.id",
-            [model.pk, model.version],
-        )
-        rows = cursor.fetchall()
-    changed = np.ones(len(scores.lead_ids), dtype=bool)
-    if not rows:
-        return np.flatnonzero(changed)
-    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-    where = np.searchsorted(ids, scores.lead_ids)
-    where = np.minimum(where, len(ids) - 1)
-    known = ids[where] == scores.lead_ids
-    profile = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))[where]
-    engagement = np.fromiter((r[2] for r in rows), dtype=np.int64, count=len(rows))[where]
-    same_model = np.fromiter((r[4] for r in rows), dtype=np.int64, count=len(rows))[where] == 1
-    grades = np.array([r[3] or "" for r in rows], dtype="U2")[where]
-    unchanged = (
-        known
-        & same_model
-        & (profile == scores.profile)
-        & (engagement == scores.engagement)
-        & (grades == np.array(scores.grades, dtype="U2"))
-    )
-    changed[unchanged] = False
-    return np.flatnonzero(changed)
 
 
 def _apply_definitions(lead_ids: Sequence[int], actor: Any) -> int:
@@ -99,8 +62,10 @@ def rescore_all(
     actor: Any = None,
     database: str = "default",
     step: Step | None = None,
+    as_of: dt.datetime | None = None,
 ) -> RescoringRun | None:
-    """Rescore every live lead with `model` (the active one by default), recording the run."""
+    """Rescore every live lead with `model` (the active one by default), recording the run.
+    Behaviour decays to `as_of` (now by default)."""
     model = model or active_model()
     if model is None:
         return None
@@ -118,11 +83,12 @@ def rescore_all(
 
     try:
         rules = parse(model.definition)
-        as_of = timezone.now()
-        facts = gather(rules, as_of=as_of, database=database)
+        as_of = as_of or timezone.now()
+        facts = gather(rules, as_of=as_of, model=(model.pk, model.version), database=database)
         advance("gathered")
         scores = score(facts, rules)
-        changed = _changed(scores, model, database)
+        assert facts.stored is not None
+        changed = scores.changed_from(facts.stored)
         advance("scored")
         with transaction.atomic(using=database):
             written = store.write(scores, changed, model=model, as_of=as_of, database=database)

@@ -28,7 +28,18 @@ from cible.lifecycle.scoring.definition import (
 from cible.people.models import Source
 
 SOURCES: tuple[str, ...] = tuple(Source.values)
+GRADES: tuple[str, ...] = tuple(p + e for p in PROFILE_LETTERS for e in ENGAGEMENT_DIGITS)
 UNKNOWN = -1  # code of an empty BANT value or source
+
+
+@dataclass
+class Stored:
+    """The scores a lead carries now (-1 / UNKNOWN when unscored), to write only what changed."""
+
+    profile: npt.NDArray[np.int64]
+    engagement: npt.NDArray[np.int64]
+    grade: npt.NDArray[np.int64]  # index into GRADES
+    current: npt.NDArray[np.bool_]  # written by the model (and version) being applied
 
 
 @dataclass
@@ -42,6 +53,7 @@ class LeadFacts:
     bant: dict[str, npt.NDArray[np.int8]]  # index into BANT_CHOICES[name], UNKNOWN if empty
     source: npt.NDArray[np.int8]  # index into SOURCES, UNKNOWN if empty
     decayed: npt.NDArray[np.float64]  # [lead, rules.kinds], Σ 0.5^(age / half-life)
+    stored: Stored | None = None
 
     def __len__(self) -> int:
         return len(self.lead_ids)
@@ -55,6 +67,18 @@ class Scores:
     profile: npt.NDArray[np.int16]
     engagement: npt.NDArray[np.int16]
     grades: list[str]
+    grade_codes: npt.NDArray[np.intp]  # index into GRADES
+
+    def changed_from(self, stored: Stored) -> npt.NDArray[np.intp]:
+        """Positions of the leads whose stored scores differ from these (or are missing, or
+        were written by another model or version)."""
+        same = (
+            stored.current
+            & (stored.profile == self.profile)
+            & (stored.engagement == self.engagement)
+            & (stored.grade == self.grade_codes)
+        )
+        return np.flatnonzero(~same)
 
     def row(self, index: int) -> dict[str, float]:
         """The non-zero parts of one lead, rounded to a tenth: its explanation's figures."""
@@ -120,6 +144,9 @@ def score(facts: LeadFacts, rules: Rules) -> Scores:
     letters = np.array(PROFILE_LETTERS)[_band(profile, rules.profile_bands)]
     digits = np.array(ENGAGEMENT_DIGITS)[_band(engagement, rules.engagement_bands)]
     grades = np.char.add(letters, digits).tolist() if n else []
+    grade_codes = _band(profile, rules.profile_bands) * len(ENGAGEMENT_DIGITS) + _band(
+        engagement, rules.engagement_bands
+    )
     return Scores(
         lead_ids=facts.lead_ids,
         part_names=names,
@@ -127,6 +154,7 @@ def score(facts: LeadFacts, rules: Rules) -> Scores:
         profile=profile,
         engagement=engagement,
         grades=grades,
+        grade_codes=grade_codes,
     )
 
 

@@ -27,7 +27,8 @@ from django.db import connections
 from cible.core.idsets import ids_of
 from cible.lifecycle.leads.models import FINAL, Lead
 from cible.lifecycle.scoring.definition import BANT_CHOICES, Rules
-from cible.lifecycle.scoring.engine import SOURCES, UNKNOWN, LeadFacts
+from cible.lifecycle.scoring.engine import GRADES, SOURCES, UNKNOWN, LeadFacts, Stored
+from cible.lifecycle.scoring.models import LeadScore
 from cible.people.models import Contact
 from cible.segments import rules as rule_language
 from cible.segments.axes import bitsets
@@ -45,29 +46,41 @@ def _case(column: str, choices: Sequence[str]) -> str:
     return f"CASE {column} {whens} ELSE {UNKNOWN} END"
 
 
-def _lead_rows(database: str, lead_ids: Sequence[int] | None) -> npt.NDArray[np.int64]:
-    """[id, contact, organisation, source, budget, authority, need, timing] per live lead."""
-    table = Lead._meta.db_table
+def _lead_rows(
+    database: str, lead_ids: Sequence[int] | None, model: tuple[int, int] | None
+) -> npt.NDArray[np.int64]:
+    """Per live lead: [id, contact, organisation, source, budget, authority, need, timing,
+    stored profile, stored engagement, stored grade, stored by `model` (id, version)]."""
+    lead, stored = Lead._meta.db_table, LeadScore._meta.db_table
+    model_id, version = model or (0, 0)
     columns = ", ".join(
         [
-            "id",
-            "COALESCE(contact_id, 0)",
-            "COALESCE(organisation_id, 0)",
-            _case("source", SOURCES),
-            *(_case(name, choices) for name, choices in BANT_CHOICES.items()),
+            "l.id",
+            "COALESCE(l.contact_id, 0)",
+            "COALESCE(l.organisation_id, 0)",
+            _case("l.source", SOURCES),
+            *(_case(f"l.{name}", choices) for name, choices in BANT_CHOICES.items()),
+            "COALESCE(l.profile_score, -1)",
+            "COALESCE(l.engagement_score, -1)",
+            _case("l.grade", GRADES),
+            f"CASE WHEN s.model_id = {int(model_id)} AND s.model_version = {int(version)} "
+            "THEN 1 ELSE 0 END",
         ]
     )
     final = ", ".join(f"'{stage}'" for stage in FINAL)
-    sql = f"SELECT {columns} FROM {table} WHERE stage NOT IN ({final})"
+    sql = (
+        f"SELECT {columns} FROM {lead} l LEFT JOIN {stored} s ON s.lead_id = l.id "
+        f"WHERE l.stage NOT IN ({final})"
+    )
     params: list[Any] = []
     if lead_ids is not None:
-        sql += f" AND id IN ({', '.join(['%s'] * len(lead_ids))})" if lead_ids else " AND 0 = 1"
+        sql += f" AND l.id IN ({', '.join(['%s'] * len(lead_ids))})" if lead_ids else " AND 0 = 1"
         params = list(lead_ids)
-    sql += " ORDER BY id"
+    sql += " ORDER BY l.id"
     with connections[database].cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    return np.array(rows, dtype=np.int64).reshape(-1, 8)
+    return np.array(rows, dtype=np.int64).reshape(-1, 12)
 
 
 def _positions(keys: npt.NDArray[np.int64], wanted: npt.NDArray[np.int64]) -> npt.NDArray[np.intp]:
@@ -193,9 +206,12 @@ def _behaviour(
         wanted = np.unique(keys[keys != 0])
         if not len(wanted):
             continue
+        # SQLite: `+kind` keeps the kind index out of the plan, so the sums are read in order
+        # from the covering (contact, kind, time) index with no sort.
+        kind_column = "+kind" if connection.vendor == "sqlite" else "kind"
         sql = (
             f"SELECT {key}, {kind_code}, {decay} FROM {table} "
-            f"WHERE {selector} AND kind IN ({kind_list})"
+            f"WHERE {selector} AND {kind_column} IN ({kind_list})"
         )
         params: list[Any] = list(params_head)
         if few:
@@ -222,10 +238,12 @@ def gather(
     *,
     as_of: dt.datetime,
     lead_ids: Sequence[int] | None = None,
+    model: tuple[int, int] | None = None,
     database: str = "default",
 ) -> LeadFacts:
-    """The facts of the live leads (all of them, or those of `lead_ids`), ordered by id."""
-    rows = _lead_rows(database, lead_ids)
+    """The facts of the live leads (all of them, or those of `lead_ids`), ordered by id, with
+    their stored scores (`Stored`; `current` when written by `model`, an (id, version) pair)."""
+    rows = _lead_rows(database, lead_ids, model)
     few = lead_ids is not None and len(rows) <= FEW
     contacts, organisations = rows[:, 1], rows[:, 2]
     return LeadFacts(
@@ -236,4 +254,10 @@ def gather(
         bant={name: rows[:, 4 + i].astype(np.int8) for i, name in enumerate(BANT_CHOICES)},
         source=rows[:, 3].astype(np.int8),
         decayed=_behaviour(rules, database, contacts, organisations, as_of, few),
+        stored=Stored(
+            profile=rows[:, 8].copy(),
+            engagement=rows[:, 9].copy(),
+            grade=rows[:, 10].copy(),
+            current=rows[:, 11] == 1,
+        ),
     )

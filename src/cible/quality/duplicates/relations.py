@@ -9,7 +9,7 @@ recorded so that undo can put each row back where it was.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from auditlog.models import LogEntry
@@ -57,6 +57,48 @@ def drop_dangling(obj: Model) -> None:
                 setattr(obj, field.attname, None)
 
 
+# --- rows that cannot both point to one record --------------------------------------------------
+# A model whose rows are unique per (record, other columns) — a contact is a campaign's member
+# once — registers how two clashing rows become one; merge then folds the loser's row into the
+# survivor's instead of refusing, and undo puts both back as they were.
+
+Combine = Callable[[Any, Any], None]  # combine(kept, dropped): update `kept`, unsaved
+_combiners: dict[type[Model], tuple[tuple[str, ...], Combine]] = {}
+
+
+def register_merge_combiner(
+    model: type[Model], *, unique_with: tuple[str, ...], combine: Combine
+) -> None:
+    _combiners[model] = (unique_with, combine)
+
+
+def _combine_clashes(
+    related: type[Model], name: str, loser: Model, survivor: Model
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Fold each of the loser's rows that would clash into the survivor's; returns snapshots of
+    the survivor's rows before, and of the loser's rows deleted."""
+    if related not in _combiners:
+        return [], []
+    unique_with, combine = _combiners[related]
+    manager = related._default_manager
+    kept_rows = {
+        tuple(getattr(row, f"{c}_id", getattr(row, c, None)) for c in unique_with): row
+        for row in manager.filter(**{name: survivor.pk})
+    }
+    before, dropped = [], []
+    for row in manager.filter(**{name: loser.pk}):
+        key = tuple(getattr(row, f"{c}_id", getattr(row, c, None)) for c in unique_with)
+        kept = kept_rows.get(key)
+        if kept is None:
+            continue
+        before.append(snapshot(kept))
+        dropped.append(snapshot(row))
+        combine(kept, row)
+        row.delete()
+        kept.save()
+    return before, dropped
+
+
 # --- moving related rows ------------------------------------------------------------------------
 
 
@@ -102,10 +144,22 @@ def move_relations(
         if not isinstance(relation, ManyToOneRel):  # OneToOneRel is a ManyToOneRel
             continue
         name = relation.field.name
+        combined, dropped = _combine_clashes(related, name, loser, survivor)
         rows = related._default_manager.filter(**{name: loser.pk})
         if related is model:
             rows = rows.exclude(pk=survivor.pk)  # the survivor's own link is a chosen value
         ids = list(rows.values_list("pk", flat=True))
+        if combined:
+            moved.append(
+                {
+                    "kind": "combined",
+                    "model": _label(related),
+                    "field": name,
+                    "ids": [],
+                    "deleted": dropped,
+                    "combined": combined,
+                }
+            )
         if not ids:
             continue
         if (
@@ -206,6 +260,8 @@ def move_back(group: Mapping[str, Any], survivor_pk: Any, loser_pk: Any) -> None
         manager.filter(pk__in=group["ids"], object_id=survivor_pk).update(object_id=loser_pk)
         return
     manager.filter(pk__in=group["ids"], **{field: survivor_pk}).update(**{field: loser_pk})
+    for row in group.get("combined", []):
+        deserialized(row).save()  # the survivor's row as it was before the loser's was folded in
     for row in group.get("deleted", []):
         restored = deserialized(row)
         if not manager.filter(pk=restored.object.pk).exists():

@@ -56,6 +56,9 @@ def among(
     `IN (SELECT unnest(…))`: just after a bulk load the planner believes the table empty and
     would scan it once per value."""
     items = list(values)
+    if connection.vendor == "postgresql" and "__" in column:
+        # A relation path (MatchKey.column): the ORM joins; a chunk is under 65,535 parameters.
+        return queryset.filter(**{f"{column}__in": items})
     if connection.vendor == "postgresql":
         model = queryset.model
         field = model._meta.get_field(column)
@@ -86,6 +89,8 @@ def key_column(entity: ImportableEntity, key: MatchKey) -> str | None:
     """The column a key is looked up in: `email_key` for an email, None for an external id."""
     if key.name == EXTERNAL_ID:
         return None
+    if key.column:
+        return key.column
     names = concrete_names(entity.model)
     lowered = f"{key.field}_key"
     return lowered if lowered in names else key.field

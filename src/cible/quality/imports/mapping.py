@@ -54,6 +54,8 @@ _TELLING = frozenset(
 )
 # A preset is recognised on at least this many of its headers, one of them its own.
 PRESET_MIN_COLUMNS = 3
+# Headers never sent to a preset's `others`: the column an error file adds.
+_IGNORED = frozenset({"error", "errors", "erreur", "erreurs", "import error"})
 
 
 def header_key(header: str) -> str:
@@ -152,9 +154,15 @@ def detect_preset(entity: ImportableEntity, columns: list[str]) -> Preset | None
 
 
 def preset_mapping(preset: Preset, columns: list[str]) -> dict[str, str | None]:
-    """Column -> field for the columns a preset names (by search key), None for the others."""
+    """Column -> field for the columns a preset names (by search key); the others go to
+    `preset.others` (the entity's extras field, which takes many columns), or None."""
     table = {k: field for header, field in preset.columns.items() for k in _keys([header])}
-    return _assign(columns, [table])
+    mapping = _assign(columns, [table])
+    if preset.others:
+        for column, field in mapping.items():
+            if field is None and header_key(column) not in _IGNORED:
+                mapping[column] = preset.others
+    return mapping
 
 
 def suggest(entity: ImportableEntity, columns: list[str]) -> dict[str, str | None]:

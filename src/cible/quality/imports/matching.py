@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from cible.core import access
 from cible.core.errors import FieldError
+from cible.quality.imports.extras import merge
 from cible.quality.imports.lookups import (
     EXTERNAL_ID,
     OWNER_EMAIL,
@@ -61,6 +62,7 @@ class Update:
     row: int
     id: int
     values: dict[str, Any]  # the changed columns only
+    previous: dict[str, Any] = field(default_factory=dict)  # their values before (after_write)
 
 
 @dataclass
@@ -276,6 +278,13 @@ class Matcher:
             matched.append((row, vals, target, links))
         externals_of = dict(zip(rows, externals, strict=True))
         self._decide(plan, matched, by_external, externals_of=externals_of, lock=lock)
+        if self.entity.vet is not None and (plan.creates or plan.updates):
+            refused = self.entity.vet(plan.creates, plan.updates)
+            if refused:
+                plan.creates = [c for c in plan.creates if c.row not in refused]
+                plan.updates = [u for u in plan.updates if u.row not in refused]
+                for row, errors in refused.items():
+                    plan.reject(row, errors)
         # Only rows that go in count as "the first occurrence" for the rest of the file.
         rejected = plan.rejected
         remember_keys = self.dry_run
@@ -449,7 +458,11 @@ class Matcher:
             if new is None or new == "" or new == blank:
                 continue  # a blank cell never erases a stored value
             old = record[at]
-            if overwrite:
+            if name == self.entity.extras:  # kept columns: the row's keys join the stored ones
+                new = merge(old, new, overwrite=overwrite)
+                if new == old or (not old and not new):
+                    continue
+            elif overwrite:
                 if new == old:
                     continue
             elif not (old is None or old == "" or old == blank):
@@ -540,7 +553,8 @@ class Matcher:
             ):
                 values["opted_out_at"] = _now()
             if values:
-                plan.updates.append(Update(row, target, values))
+                previous = {k: before.get(k) for k in values}
+                plan.updates.append(Update(row, target, values, previous))
             else:
                 plan.unchanged.append(row)
 

@@ -29,7 +29,7 @@ from cible.core.bulk import refresh_statistics
 from cible.core.errors import CibleError, FieldError
 from cible.lib.memory import no_cyclic_gc
 from cible.people.hooks import records_bulk_written
-from cible.quality.imports import registry
+from cible.quality.imports import extras, registry
 from cible.quality.imports.bulkload import IndexPlan, WrittenRecords
 from cible.quality.imports.columns import NormalisedBatch, normalise_batch
 from cible.quality.imports.matching import Matcher, Plan
@@ -114,6 +114,7 @@ def execute(
     matcher = Matcher(entity=entity, run=run, actor=actor, dry_run=dry_run)
     mapping = {column: field for column, field in run.mapping.items() if field}
     mapped_columns = list(mapping)
+    blanks = extras.blank_literals(entity, run.columns)  # "Select" in an X Education export
     start_row = 1 if dry_run else committed_rows(run) + 1
     timings: Timings = defaultdict(float, {} if dry_run else (run.timings or {}))
     counts: Counter[str] = Counter() if dry_run else Counter(run.counts or {})
@@ -137,6 +138,7 @@ def execute(
                 entity,
                 mapping,
                 mapped_columns,
+                blanks,
                 indexes,
                 written,
                 dry_run=dry_run,
@@ -175,6 +177,7 @@ def _batches(
     entity: registry.ImportableEntity,
     mapping: dict[str, str],
     mapped_columns: list[str],
+    blanks: frozenset[str],
     indexes: IndexPlan,
     written: WrittenRecords,
     *,
@@ -188,7 +191,7 @@ def _batches(
     samples: dict[str, Any],
 ) -> bool:
     """The loop over the batches; True if it stopped on a cancel (counts updated in place)."""
-    for prepared in _prepared(frames, entity, mapping, mapped_columns, timings):
+    for prepared in _prepared(frames, entity, mapping, mapped_columns, blanks, timings):
         if (stop is not None and stop()) or _cancel_requested(run):
             return True
         frame, batch = prepared.frame, prepared.batch
@@ -261,9 +264,12 @@ def _prepare(
     entity: registry.ImportableEntity,
     mapping: dict[str, str],
     mapped_columns: list[str],
+    blanks: frozenset[str] = frozenset(),
 ) -> Prepared:
-    """Normalise one batch: pure, no database (it runs beside the writes, below)."""
-    batch = normalise_batch(entity, _unquote(frame, mapped_columns), mapping)
+    """Normalise one batch: pure, no database (it runs beside the writes, below). The error
+    file keeps the cells as they were (`frame`), blank literals included."""
+    cells = extras.blank_out(_unquote(frame, mapped_columns), mapped_columns, blanks)
+    batch = normalise_batch(entity, cells, mapping)
     errors, create_errors = split_errors(entity, frame, mapping, batch.errors)
     keep = [i for i, row in enumerate(batch.rows) if row not in errors]
     return Prepared(
@@ -283,6 +289,7 @@ def _prepared(
     entity: registry.ImportableEntity,
     mapping: dict[str, str],
     mapped_columns: list[str],
+    blanks: frozenset[str],
     timings: Timings,
 ) -> Iterator[Prepared]:
     """The batches, each read and normalised in a thread while the previous one is matched and
@@ -296,7 +303,7 @@ def _prepared(
             while (frame := next(frames, None)) is not None:
                 if frame.height:
                     began = time.perf_counter()
-                    prepared = _prepare(frame, entity, mapping, mapped_columns)
+                    prepared = _prepare(frame, entity, mapping, mapped_columns, blanks)
                     timings["normalise"] += time.perf_counter() - began
                     return prepared
         return None
@@ -472,6 +479,15 @@ def _write_batch(
                 source=source_key(run.source),
                 pairs=keys,
                 stale=plan.stale_keys,
+            )
+        if matcher.entity.after_write is not None and (plan.creates or plan.updates):
+            matcher.entity.after_write(
+                extras.Written(
+                    run=run,
+                    actor=actor,
+                    created=[(pk, c.values) for c, pk in zip(plan.creates, ids, strict=True)],
+                    updated=[(u.id, u.values, u.previous) for u in plan.updates],
+                )
             )
         timings["write"] += time.perf_counter() - began
         rejected = _rejections(plan, errors)

@@ -43,15 +43,25 @@ class MatchKey:
     name: str  # "external_id", "siren", "siret", "email", "domain"
     label: str | Promise
     field: str  # the normalised value holding the key (e.g. "email" for contacts)
+    # Where the key is looked up when it is not the entity's own column: a relation path
+    # ("contact__email_key": a lead found by its contact's email).
+    column: str = ""
 
 
 @dataclass(frozen=True)
 class Preset:
-    """Column names of a typical export (Salesforce, HubSpot): header → field name."""
+    """Column names of a typical export (Salesforce, HubSpot): header → field name.
+
+    `others`: the field every column the preset does not name goes to (the entity's `extras`).
+    `blanks`: literal cell values that mean "not filled in" in such a file ("Select"); they are
+    read as empty cells whenever a file's headers are recognised as this preset's.
+    """
 
     name: str
     label: str | Promise
     columns: Mapping[str, str]
+    others: str = ""
+    blanks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -68,6 +78,16 @@ class ImportableEntity:
     # Indexes the import reads through (match keys, links): kept while a very large run sets
     # the table's other secondary indexes aside (pipeline.IndexPlan).
     lookup_indexes: tuple[str, ...] = ()
+    # A JSON field that keeps the columns mapped to it under their header, typed (`extras.py`):
+    # the one field several columns may be mapped to.
+    extras: str = ""
+    # Called inside each batch's transaction once its records are written (`extras.Written`):
+    # what an entity keeps beside its rows (a lead's stage history) is written with them.
+    after_write: Callable[[Any], None] | None = None
+    # Called on each batch's plan (dry run too): the rows a database rule would refuse
+    # (matching.Create and matching.Update lists → row → reasons), rejected with the reason
+    # instead of failing the batch.
+    vet: Callable[[list[Any], list[Any]], dict[int, list[FieldError]]] | None = None
 
     def field(self, name: str) -> ImportField:
         return next(f for f in self.fields if f.name == name)

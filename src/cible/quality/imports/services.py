@@ -161,7 +161,7 @@ def suggest_mapping(
             if (
                 column in mapping
                 or not target
-                or target in taken
+                or (target in taken and target != entity.extras)
                 or target not in fields
                 or norm.search_key(column) in ERROR_HEADERS
             ):
@@ -286,7 +286,7 @@ def configure(
         clean[column] = target
         by_field.setdefault(target, []).append(column)
     for target, columns in by_field.items():
-        if len(columns) > 1:
+        if len(columns) > 1 and target != entity.extras:  # extras keep many columns
             message = _("%(field)s is chosen for several columns (%(columns)s): keep one") % {
                 "field": fields[target].label,
                 "columns": ", ".join(f"“{c}”" for c in columns),

@@ -28,6 +28,7 @@ from cible.core.bulk import bulk_insert, log_bulk
 from cible.core.errors import FieldError
 from cible.people.models import Contact, Organisation
 from cible.quality.freshness.tally import entity_of, tally_invalidate
+from cible.quality.imports.extras import as_json, json_columns
 from cible.quality.imports.matching import Create, Update
 from cible.quality.imports.models import ExternalKey, ImportRejection, ImportRun
 
@@ -65,11 +66,22 @@ def insert_creates(
 ) -> int:
     """Insert the planned records with the reserved ids; `columns` starts with "id"."""
     names = columns[1:]
-    rows = (
+    rows: Iterable[tuple] = (
         (pk, *[create.values[name] for name in names])
         for pk, create in zip(ids, creates, strict=True)
     )
+    rows = _json_text(model, columns, rows)
     return bulk_insert(model, list(columns), rows)
+
+
+def _json_text(
+    model: type[models.Model], columns: Sequence[str], rows: Iterable[tuple]
+) -> Iterable[tuple]:
+    """JSON fields (an entity's extras) go to the raw bulk paths as JSON text."""
+    positions = json_columns(model, columns)
+    if not positions:
+        return rows
+    return (tuple(as_json(v) if i in positions else v for i, v in enumerate(row)) for row in rows)
 
 
 def apply_updates(model: type[models.Model], updates: Sequence[Update]) -> int:
@@ -159,8 +171,9 @@ def _update_postgresql(
         )
         cursor = wrapper.cursor  # psycopg 3, for COPY
         with cursor.copy(f"COPY {staging} (id, {column_list}) FROM STDIN") as copy:
-            for pk, row in zip(ids, values, strict=True):
-                copy.write_row((pk, *row))
+            rows = ((pk, *row) for pk, row in zip(ids, values, strict=True))
+            for row in _json_text(model, ["id", *[f.name for f in fields]], rows):
+                copy.write_row(row)
         wrapper.execute(
             f"UPDATE {table} AS t SET {_set_clause(fields, source='s.')}, "
             f"version = t.version + 1, {quote('updated_at')} = %s "

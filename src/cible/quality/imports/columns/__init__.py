@@ -33,6 +33,7 @@ from cible.core import normalisers as norm
 from cible.core.cleaning import Change, clean_fields, significant_change
 from cible.core.errors import FieldError
 from cible.lib.memory import no_cyclic_gc
+from cible.quality.imports import extras
 from cible.quality.imports.columns import _text, derive, driver
 from cible.quality.imports.columns.derive import columnar
 from cible.quality.imports.columns.driver import ABSENT, FieldResult, Scalar, memo_for, run_field
@@ -73,7 +74,7 @@ def _organisation_key(raw: Any) -> str | None:
 
 def link_normaliser(name: str) -> Scalar:
     """How a link field's text is normalised before the engine resolves it (blank: None)."""
-    if name == "owner_email":
+    if name.endswith("_email"):  # owner_email, contact_email
         return partial(norm.email, field=name)
     if name == "organisation_siren":
         return partial(norm.siren, field=name)
@@ -185,8 +186,11 @@ def _changes(result: FieldResult, accepted: pl.Series) -> tuple[int, tuple[str, 
     return positions.len(), (raw[first], "" if after is None else str(after))
 
 
-def _columns(frame: pl.DataFrame, mapping: Mapping[str, str | None]) -> list[tuple[str, str]]:
-    pairs = [(column, name) for column, name in mapping.items() if name]
+def _columns(
+    frame: pl.DataFrame, mapping: Mapping[str, str | None], extras: str = ""
+) -> list[tuple[str, str]]:
+    """(column, field) of the mapped columns but those of the extras field (`extras.py`)."""
+    pairs = [(column, name) for column, name in mapping.items() if name and name != extras]
     names = [name for _column, name in pairs]
     duplicated = sorted({name for name in names if names.count(name) > 1})
     if duplicated:
@@ -212,7 +216,7 @@ def normalise_batch(
 def _normalise_batch(
     entity: ImportableEntity, frame: pl.DataFrame, mapping: Mapping[str, str | None]
 ) -> NormalisedBatch:
-    pairs = _columns(frame, mapping)
+    pairs = _columns(frame, mapping, entity.extras)
     size = frame.height
     model: dict[str, FieldResult] = {}
     links: dict[str, FieldResult] = {}
@@ -263,6 +267,13 @@ def _normalise_batch(
     for name in (n for _c, n in pairs if n in links):
         for index, message in links[name].errors.items():
             errors.setdefault(index, []).append(FieldError(name, message))
+    kept = extras.extra_columns(entity, mapping)
+    if kept:
+        collected, refused = extras.collect(frame, kept, entity.extras)
+        for row, kept_values in zip(rows, collected, strict=True):
+            row[entity.extras] = kept_values
+        for index, problems in refused.items():
+            errors.setdefault(index, []).extend(problems)
 
     errors = {index: found for index, found in errors.items() if found}
     accepted = pl.Series([True] * size, dtype=pl.Boolean)

@@ -57,9 +57,12 @@ class Command(BaseCommand):
             metavar="COLUMN=FIELD",
             help="map a column to a field (repeatable); COLUMN= ignores the column",
         )
-        parser.add_argument("--preset", help="the columns of a known export: salesforce, hubspot")
         parser.add_argument(
-            "--key", help="how existing records are found: external_id, siren, siret, domain, email"
+            "--preset", help="the columns of a known export: salesforce, hubspot, x_education"
+        )
+        parser.add_argument(
+            "--key",
+            help="how existing records are found: external_id, siren, siret, domain, email",
         )
         parser.add_argument(
             "--policy",
@@ -169,14 +172,15 @@ class Command(BaseCommand):
                 )
             for column, target in preset_mapping(preset, run.columns).items():
                 if target:
-                    mapping = {c: f for c, f in mapping.items() if f != target}
+                    if target != entity.extras:  # the extras field keeps many columns
+                        mapping = {c: f for c, f in mapping.items() if f != target}
                     mapping[column] = target
         for item in options["map"]:
             column, sep, target = item.partition("=")
             if not sep:
                 raise CommandError(_("--map takes COLUMN=FIELD, not “%(item)s”.") % {"item": item})
             column, target = column.strip(), target.strip()
-            if target:
+            if target and target != entity.extras:
                 mapping = {c: f for c, f in mapping.items() if f != target}
             mapping[column] = target or None
         return mapping

@@ -1,0 +1,138 @@
+"""Training and choosing predictive models. Marketing, sales managers and administrators may.
+
+A model trained on demand is shown with its report; it gives the leads their probabilities only
+once someone chooses it ("Use this model"). The weekly retraining takes over from the active
+model by itself only when it measures at least as well on its newer validation leads. Neither
+ever moves a stage: that is the rule model's job, agreed by Marketing and Sales.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cible.core import access
+from cible.core.errors import FieldError, PermissionDenied, ValidationFailed
+from cible.core.roles import Role
+from cible.lifecycle.leads.importing import lead_properties
+from cible.lifecycle.predictive import training
+from cible.lifecycle.predictive.models import PredictiveModel, Target, TrainingStatus
+
+# A retrained model replaces the active one if its ROC AUC is at most this much lower.
+TOLERANCE = 0.005
+
+
+def may_train(user: Any) -> bool:
+    return access.role_of(user) in (Role.MARKETING, Role.SALES_MANAGER, Role.ADMIN)
+
+
+def _require(user: Any) -> None:
+    if not may_train(user):
+        raise PermissionDenied(
+            _("Only Marketing, sales managers and administrators train predictive models.")
+        )
+
+
+def declared_after_contact() -> list[str]:
+    """Lead details the imports declared known only after contact (e.g. a "Lead quality" typed
+    by Sales): never learnt from."""
+    return sorted(p.name for p in lead_properties() if p.known_after_contact)
+
+
+def _clean_config(config: Mapping[str, Any] | None) -> dict[str, Any]:
+    config = dict(config or {})
+    errors: list[FieldError] = []
+    for key in ("exclude", "include"):
+        value = config.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            errors.append(FieldError(key, _("Expected a list of field names.")))
+    order_by = config.get("order_by", "arrived_at")
+    if not isinstance(order_by, str) or not (
+        order_by == "arrived_at" or (order_by.startswith("property:") and len(order_by) > 9)
+    ):
+        errors.append(FieldError("order_by", _("Order by « arrived_at » or « property:<name> ».")))
+    share = config.get("validation_share", training.VALIDATION_SHARE)
+    if isinstance(share, bool) or not isinstance(share, int | float) or not 0.1 <= share <= 0.5:
+        errors.append(FieldError("validation_share", _("Enter a share from 0.1 to 0.5.")))
+    unknown = set(config) - {"exclude", "include", "order_by", "validation_share"}
+    errors += [FieldError(key, _("Unknown setting.")) for key in sorted(unknown)]
+    if errors:
+        raise ValidationFailed(errors=errors)
+    return {
+        "exclude": config.get("exclude", []),
+        "include": config.get("include", []),
+        "order_by": order_by,
+        "validation_share": float(share),
+    }
+
+
+def train_now(
+    *, actor: Any, target: str = Target.CUSTOMER, config: Mapping[str, Any] | None = None
+) -> PredictiveModel:
+    """Queue a training; its page shows it running, then its report."""
+    _require(actor)
+    if target not in Target.values:
+        raise ValidationFailed(errors=[FieldError("target", _("Choose what to predict."))])
+    model = PredictiveModel.objects.create(
+        target=target, config=_clean_config(config), trained_by=actor
+    )
+    from cible.lifecycle.predictive import tasks
+
+    pk, actor_id = model.pk, getattr(actor, "pk", None)
+    transaction.on_commit(lambda: tasks.train(pk, actor_id))
+    return model
+
+
+def run_training(*, model: PredictiveModel, actor: Any = None) -> PredictiveModel:
+    try:
+        return training.train(model, declared_after_contact=declared_after_contact())
+    except Exception as error:
+        model.status = TrainingStatus.FAILED
+        model.message = str(error)[:2000]
+        model.finished_at = timezone.now()
+        model.save()
+        raise
+
+
+def activate(*, model: PredictiveModel, actor: Any) -> PredictiveModel:
+    """Let `model` give the leads their probabilities (all live leads are scored in the
+    background)."""
+    _require(actor)
+    if model.status != TrainingStatus.READY:
+        raise ValidationFailed(_("Only a model that finished training can be used."))
+    _switch_to(model)
+    return model
+
+
+def _switch_to(model: PredictiveModel) -> None:
+    from cible.lifecycle.predictive import predict
+
+    with transaction.atomic():
+        PredictiveModel.objects.filter(is_active=True).exclude(pk=model.pk).update(is_active=False)
+        PredictiveModel.objects.filter(pk=model.pk).update(is_active=True)
+        model.is_active = True
+    predict.predict_all(model=model)
+
+
+def retrain_on_schedule() -> PredictiveModel | None:
+    """The weekly run: same target and settings as the active model (if any)."""
+    current = PredictiveModel.objects.filter(is_active=True).first()
+    if current is None:
+        return None
+    fresh = PredictiveModel.objects.create(target=current.target, config=current.config)
+    run_training(model=fresh)
+    if fresh.status == TrainingStatus.READY and (fresh.auc or 0) >= (current.auc or 0) - TOLERANCE:
+        _switch_to(fresh)
+    return fresh
+
+
+def forget(*, models: Sequence[PredictiveModel], actor: Any) -> int:
+    """Delete old models (never the active one)."""
+    _require(actor)
+    ids = [m.pk for m in models if not m.is_active]
+    deleted, _details = PredictiveModel.objects.filter(pk__in=ids).delete()
+    return deleted
