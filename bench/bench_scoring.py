@@ -303,6 +303,7 @@ def main() -> None:
     parser.add_argument("--load", type=int, default=0, metavar="N")
     parser.add_argument("--per-lead", type=int, default=10)
     parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--load-only", action="store_true", help="fill the database and stop")
     args = parser.parse_args()
     setup_django()
     if args.load:
@@ -311,6 +312,8 @@ def main() -> None:
         if Organisation.objects.exists():
             raise SystemExit("--load wants an empty database")
         load(args.load, args.per_lead)
+        if args.load_only:
+            return
     print_table("Lead scoring", run(args.runs))
 
 
