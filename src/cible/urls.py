@@ -4,6 +4,7 @@ from django.urls import include, path
 from cible import views
 from cible.api import api
 from cible.core import views as core_views
+from cible.engagement.capture.urls import public_urls as capture_public_urls
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -29,4 +30,6 @@ urlpatterns = [
     path("interactions/", include("cible.engagement.interactions.urls")),
     path("leads/", include("cible.lifecycle.leads.urls")),
     path("scoring/", include("cible.lifecycle.scoring.urls")),
+    path("forms/", include("cible.engagement.capture.urls")),
+    path("f/", capture_public_urls),
 ]
