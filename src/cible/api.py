@@ -30,7 +30,9 @@ from cible.core.services import api_token_authenticate
 from cible.core.values import is_id
 from cible.engagement.campaigns.api import router as campaigns_router
 from cible.engagement.interactions.api import router as interactions_router
+from cible.insights.funnel.api import router as funnel_router
 from cible.lifecycle.leads.api import router as leads_router
+from cible.lifecycle.predictive.api import router as predictive_router
 from cible.lifecycle.scoring.api import router as scoring_router
 from cible.people.api import router as people_router
 from cible.pipeline.api import router as pipeline_router
@@ -279,3 +281,5 @@ api.add_router("", campaigns_router)
 api.add_router("", interactions_router)
 api.add_router("", leads_router)
 api.add_router("", scoring_router)
+api.add_router("", funnel_router)
+api.add_router("", predictive_router)

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "cible.lifecycle.predictive",
     "cible.pipeline",
     "cible.insights.performance",
+    "cible.insights.funnel",
     "cible.demo",
 ]
 

@@ -25,6 +25,7 @@ urlpatterns = [
     path("segments/", include("cible.segments.axes.urls")),
     path("targets/", include("cible.segments.targets.urls")),
     path("performance/", include("cible.insights.performance.urls")),
+    path("funnel/", include("cible.insights.funnel.urls")),
     path("profiles/", include("cible.segments.profiles.urls")),
     path("campaigns/", include("cible.engagement.campaigns.urls")),
     path("interactions/", include("cible.engagement.interactions.urls")),
@@ -32,4 +33,5 @@ urlpatterns = [
     path("scoring/", include("cible.lifecycle.scoring.urls")),
     path("forms/", include("cible.engagement.capture.urls")),
     path("f/", capture_public_urls),
+    path("predictive/", include("cible.lifecycle.predictive.urls")),
 ]

@@ -24,6 +24,9 @@ from cible.lifecycle.predictive.models import PredictiveModel, Target, TrainingS
 
 # A retrained model replaces the active one if its ROC AUC is at most this much lower.
 TOLERANCE = 0.005
+# Up to this many live leads, choosing a model gives them their probabilities at once (about a
+# second); beyond, in the background.
+INLINE_LEADS = 20_000
 
 
 def may_train(user: Any) -> bool:
@@ -104,18 +107,27 @@ def activate(*, model: PredictiveModel, actor: Any) -> PredictiveModel:
     _require(actor)
     if model.status != TrainingStatus.READY:
         raise ValidationFailed(_("Only a model that finished training can be used."))
-    _switch_to(model)
+    from cible.lifecycle.leads.models import FINAL, Lead
+
+    live = Lead.objects.exclude(stage__in=FINAL).count()
+    _switch_to(model, background=live > INLINE_LEADS)
     return model
 
 
-def _switch_to(model: PredictiveModel) -> None:
-    from cible.lifecycle.predictive import predict
+def _switch_to(model: PredictiveModel, *, background: bool = False) -> None:
+    """Make `model` the active one, then give every live lead its probability: in a Huey task
+    on a large base (a page must not wait on a million leads), here otherwise."""
+    from cible.lifecycle.predictive import predict, tasks
 
     with transaction.atomic():
         PredictiveModel.objects.filter(is_active=True).exclude(pk=model.pk).update(is_active=False)
         PredictiveModel.objects.filter(pk=model.pk).update(is_active=True)
         model.is_active = True
-    predict.predict_all(model=model)
+        if background:
+            pk = model.pk
+            transaction.on_commit(lambda: tasks.predict_everyone(pk))
+    if not background:
+        predict.predict_all(model=model)
 
 
 def retrain_on_schedule() -> PredictiveModel | None:

@@ -21,6 +21,14 @@ def train(model_id: int, actor_id: int | None = None) -> None:
 
 
 @db_task()
+def predict_everyone(model_id: int) -> None:
+    """Every live lead's probability, after a model was chosen (if it still is the active one)."""
+    model = PredictiveModel.objects.filter(pk=model_id, is_active=True).first()
+    if model is not None:
+        predict.predict_all(model=model)
+
+
+@db_task()
 def predict_leads(lead_ids: list[int]) -> None:
     predict.predict_leads(lead_ids)
 
