@@ -177,7 +177,14 @@ class TestSmallDataset:
         bulk = LogEntry.objects.filter(
             additional_data__bulk__isnull=False, action=LogEntry.Action.CREATE
         )
-        bulk_models = {"organisation", "contact", "opportunity", "consentevent"}
+        bulk_models = {
+            "organisation",
+            "contact",
+            "opportunity",
+            "consentevent",
+            "lead",
+            "interaction",
+        }
         assert sorted(bulk.values_list("content_type__model", flat=True)) == sorted(bulk_models)
         assert LogEntry.objects.filter(object_pk="", action=LogEntry.Action.CREATE).count() == len(
             bulk_models

@@ -63,6 +63,7 @@ def _omitted_defaults(
     for field in model._meta.concrete_fields:
         if field.column in given_columns or field.primary_key:
             continue
+        value: Any
         if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
             value = now
         else:

@@ -32,6 +32,9 @@ STEP_MODULES = (
     "cible.demo.consents",
     "cible.demo.freshness",
     "cible.demo.segments",
+    "cible.demo.engagement",
+    "cible.demo.scoring",
+    "cible.demo.lifecycle",
 )
 
 DEMO_PASSWORD = "demo-cible-2026"  # noqa: S105 - public by design, listed by `demo_logins`

@@ -47,7 +47,7 @@ def test_concurrent_interactions_give_the_sequential_score(cast: Any) -> None:
         try:
             barrier.wait()
             record_interaction(kind=kind, contact=person, channel="api", actor=cast.ae)
-        except BaseException as error:  # noqa: BLE001 - reported below
+        except BaseException as error:
             errors.append(error)
         finally:
             connections.close_all()
