@@ -199,3 +199,29 @@ def test_a_batch_never_overwrites_a_newer_rescore(world: dict[str, Any]) -> None
     newer = stored(director)
     compute.rescore_leads([director.pk], as_of=NOW)  # an older reading arrives last
     assert stored(director) == newer
+
+
+def test_a_batch_moves_the_leads_that_now_meet_the_agreed_definition(
+    world: dict[str, Any], cast: Any
+) -> None:
+    from cible.lifecycle.leads.definitions import approve_definition, write_definition
+    from cible.lifecycle.leads.models import StageTransition
+
+    mql = write_definition(
+        stage="mql",
+        text="A profile of 90 or more.",
+        criteria={"min_profile_score": 90},
+        actor=cast.marketer,
+    )
+    approve_definition(definition=mql, actor=cast.marketer, side="marketing")
+    approve_definition(definition=mql, actor=cast.manager, side="sales")
+
+    run = compute.rescore_all(reason="manual")
+
+    assert run is not None and run.moved == 1
+    director, engineer = world["leads"]["director"], world["leads"]["engineer"]
+    director.refresh_from_db()
+    engineer.refresh_from_db()
+    assert (director.stage, engineer.stage) == ("mql", "prospect")
+    move = StageTransition.objects.get(lead=director, to_stage="mql")
+    assert (move.channel, move.definition_id, move.profile_score) == ("rule", mql.pk, 96)

@@ -129,23 +129,26 @@ def _move_rows(
 @transaction.atomic
 def apply_definitions(*, leads: QuerySet[Lead] | Iterable[int], actor: Any = None) -> int:
     """Move every lead of `leads` (a queryset or ids) whose next stage's agreed criteria hold
-    (moves.rule_target); returns how many moved. The scoring app calls it after rescoring."""
+    (moves.rule_target); returns how many moved. The scoring app calls it after rescoring.
+
+    A queryset is filtered by the criteria in SQL as it is — after a whole-base rescore, only
+    the few leads that qualify are read; ids are taken `CHUNK` at a time."""
     ruled, gates = agreed_rules()
     if not ruled:
         return 0
-    queryset = isinstance(leads, QuerySet)
-    ids = list(leads.values_list("pk", flat=True) if queryset else leads)  # type: ignore[union-attr]
+    if isinstance(leads, QuerySet):
+        bases: Iterable[QuerySet[Lead]] = [leads]
+    else:
+        bases = (Lead.objects.filter(pk__in=chunk) for chunk in _chunks(list(leads)))
     moved = 0
     today = timezone.localdate()
-    for chunk in _chunks(ids):
+    for base in bases:
         for from_stage in (*moves.QUALIFYING, Stage.RECYCLED):
             target = moves.rule_target(from_stage, set(ruled), gates)
             if target is None:
                 continue
             definition = ruled[target]
-            qs = Lead.objects.filter(pk__in=chunk, stage=from_stage).filter(
-                rules.as_q(definition.criteria)
-            )
+            qs = base.filter(stage=from_stage).filter(rules.as_q(definition.criteria))
             if from_stage == Stage.RECYCLED:
                 qs = qs.filter(Q(requalify_on__isnull=True) | Q(requalify_on__lte=today))
             rows = list(

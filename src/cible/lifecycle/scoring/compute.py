@@ -23,9 +23,10 @@ from typing import Any
 
 import numpy as np
 from django.db import connections, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from cible.lifecycle.leads.models import Lead
+from cible.lifecycle.leads.models import FINAL, Lead
 from cible.lifecycle.scoring import store
 from cible.lifecycle.scoring.definition import parse
 from cible.lifecycle.scoring.engine import Scores, score
@@ -47,12 +48,12 @@ def active_model() -> ScoringModel | None:
     return ScoringModel.objects.filter(is_active=True).first()
 
 
-def _apply_definitions(lead_ids: Sequence[int], actor: Any) -> int:
-    if not lead_ids:
+def _apply_definitions(leads: Sequence[int] | QuerySet[Lead], actor: Any) -> int:
+    if not isinstance(leads, QuerySet) and not leads:
         return 0
     from cible.lifecycle.leads import services as lead_services
 
-    return int(lead_services.apply_definitions(leads=lead_ids, actor=actor) or 0)
+    return int(lead_services.apply_definitions(leads=leads, actor=actor) or 0)
 
 
 def rescore_all(
@@ -94,7 +95,9 @@ def rescore_all(
             written = store.write(scores, changed, model=model, as_of=as_of, database=database)
             ScoringModel.objects.filter(pk=model.pk).update(scored_at=as_of)
         advance("written")
-        moved = _apply_definitions(scores.lead_ids[changed].tolist(), actor)
+        # Every live lead, filtered by the criteria in SQL: those whose scores just changed, and
+        # those a definition agreed since the last run now lets through.
+        moved = _apply_definitions(Lead.objects.exclude(stage__in=FINAL), actor)
         advance("moved")
     except Exception as error:
         run.status, run.error = RunStatus.FAILED, str(error)[:2000]
