@@ -116,9 +116,9 @@ def load(count: int, per_lead: int, seed: int = 6) -> None:
         Interaction,
         ["kind", "occurred_at", "contact_id", "organisation_id", "channel"],
         interactions(),
-        progress=lambda done: print(f"    {done:,} interactions", flush=True)
-        if done % 2_000_000 == 0
-        else None,
+        progress=lambda done: (
+            print(f"    {done:,} interactions", flush=True) if done % 2_000_000 == 0 else None
+        ),
     )
     print(f"  {count * per_lead:,} interactions: {time.perf_counter() - began:.1f} s", flush=True)
     icp, _created = IdealCustomerProfile.objects.get_or_create(
