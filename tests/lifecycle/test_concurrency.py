@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.db import connection, connections
+from django.utils import translation
 
 from cible.core.errors import ConflictError
 from cible.lifecycle.leads import services
@@ -29,7 +30,8 @@ def test_concurrent_open_lead_gives_one_lead_and_one_conflict(cast: Any, dupont:
     def arrive(source: str) -> None:
         try:
             barrier.wait(timeout=10)
-            services.open_lead(contact=dupont.pk, source=source, actor=None, channel="job")
+            with translation.override("en"):  # threads do not inherit the test's language
+                services.open_lead(contact=dupont.pk, source=source, actor=None, channel="job")
             outcome = "opened"
         except ConflictError as error:
             outcome = f"conflict: {error}"
