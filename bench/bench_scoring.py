@@ -183,12 +183,13 @@ def _setup(admin: Any) -> Any:
     if segment is None:
         axis = Axis.objects.create(name="Bench accounts", code="bench-accounts", exclusive=False)
         segment = Segment.objects.create(axis=axis, name="Key", code="key", kind="manual")
-        ids = Organisation.objects.filter(pk__gt=0).values_list("pk", flat=True)
+        # Read first: PostgreSQL cannot stream a cursor and a COPY on one connection at once.
+        ids = list(Organisation.objects.values_list("pk", flat=True))
         now = dt.datetime.now(dt.UTC)
         written = bulk_insert(
             Membership,
             ["segment_id", "organisation_id", "axis_id", "since"],
-            ((segment.pk, pk, axis.pk, now) for pk in ids.iterator() if pk % 3 == 0),
+            ((segment.pk, pk, axis.pk, now) for pk in ids if pk % 3 == 0),
         )
         Segment.objects.filter(pk=segment.pk).update(
             member_count=written, members_version=F("members_version") + 1

@@ -138,6 +138,7 @@ class Lead(VersionedModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="leads",
+        db_index=False,  # (owner, stage) serves every lookup by owner
     )
     # BANT, captured on the lead by whoever qualifies it (seed 004 §3).
     budget = models.CharField(_("budget"), max_length=20, choices=Budget.choices, blank=True)
@@ -200,8 +201,6 @@ class Lead(VersionedModel):
         indexes = [
             models.Index(fields=["stage", "stage_entered_at"], name="lead_stage"),
             models.Index(fields=["owner", "stage"], name="lead_owner_stage"),
-            models.Index(fields=["organisation"], name="lead_organisation"),
-            models.Index(fields=["campaign"], name="lead_campaign"),
             models.Index(fields=["arrived_at"], name="lead_arrived"),
             models.Index(fields=["source", "arrived_at"], name="lead_source"),
             models.Index(fields=["external_id"], name="lead_external"),

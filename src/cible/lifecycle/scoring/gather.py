@@ -17,6 +17,7 @@ numpy. Both give the same facts (tests hold them equal).
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -24,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 from django.db import connections
 
+from cible.core import bulk
 from cible.core.idsets import ids_of
 from cible.lifecycle.leads.models import FINAL, Lead
 from cible.lifecycle.scoring.definition import BANT_CHOICES, Rules
@@ -77,10 +79,7 @@ def _lead_rows(
         sql += f" AND l.id IN ({', '.join(['%s'] * len(lead_ids))})" if lead_ids else " AND 0 = 1"
         params = list(lead_ids)
     sql += " ORDER BY l.id"
-    with connections[database].cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    return np.array(rows, dtype=np.int64).reshape(-1, 12)
+    return bulk.read_numbers(sql, params, columns=12, using=database).astype(np.int64)
 
 
 def _positions(keys: npt.NDArray[np.int64], wanted: npt.NDArray[np.int64]) -> npt.NDArray[np.intp]:
@@ -164,17 +163,17 @@ def _segments(
 
 
 def _decay_sql(vendor: str) -> str:
-    """Σ 0.5^(age in days / half-life), an interaction in the future counting as now."""
+    """Σ 0.5^(age in days / half-life), an interaction in the future counting as now.
+    PostgreSQL: exp() over float seconds — `EXTRACT` would compute in `numeric`, 30 % slower."""
     if vendor == "postgresql":
-        age = "GREATEST(EXTRACT(EPOCH FROM (%s::timestamptz - occurred_at))::float8 / 86400.0, 0)"
-        return f"SUM(power(0.5, {age} / %s))"
+        return "SUM(exp(LEAST(date_part('epoch', occurred_at) - %s, 0) * %s))"
     return "SUM(pow(0.5, max(julianday(%s) - julianday(occurred_at), 0) / %s))"
 
 
-def _as_of_param(vendor: str, as_of: dt.datetime) -> Any:
+def _decay_params(vendor: str, as_of: dt.datetime, half_life_days: float) -> list[Any]:
     if vendor == "postgresql":
-        return as_of
-    return as_of.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        return [as_of.timestamp(), math.log(2) / (half_life_days * 86400)]
+    return [as_of.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f"), half_life_days]
 
 
 def _behaviour(
@@ -196,7 +195,7 @@ def _behaviour(
     kind_code = _case("kind", kinds)
     kind_list = ", ".join(f"'{kind}'" for kind in kinds)
     decay = _decay_sql(connection.vendor)
-    params_head = [_as_of_param(connection.vendor, as_of), rules.half_life_days]
+    params_head = _decay_params(connection.vendor, as_of, rules.half_life_days)
     by_contact = contacts != 0
     for key, selector, mask in (
         ("contact_id", "contact_id IS NOT NULL", by_contact),
@@ -218,14 +217,12 @@ def _behaviour(
             sql += f" AND {key} IN ({', '.join(['%s'] * len(wanted))})"
             params += wanted.tolist()
         sql += f" GROUP BY {key}, kind"
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
-        if not rows:
+        found = bulk.read_numbers(sql, params, columns=3, using=database)
+        if not len(found):
             continue
-        owners = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-        columns = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
-        sums = np.fromiter((r[2] for r in rows), dtype=np.float64, count=len(rows))
+        owners = found[:, 0].astype(np.int64)
+        columns = found[:, 1].astype(np.int64)
+        sums = found[:, 2]
         # Each owner (contact or organisation) belongs to at most one live lead row here.
         lead_row = _positions(np.where(mask, keys, -1), owners)
         keep = lead_row >= 0
