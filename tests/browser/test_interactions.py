@@ -59,6 +59,9 @@ def test_log_a_call_in_two_clicks_and_see_it_in_the_timeline(page: Page, live_se
     expect(entries.first.locator(".subject")).to_have_text("Démo de la plateforme")
     expect(entries.first.locator(".duration")).to_contain_text("45 min")
 
+    # The section was just swapped in: let HTMX finish settling (it binds the filter then).
+    page.wait_for_function("() => !document.querySelector('.htmx-settling, .htmx-swapping')")
+    page.wait_for_timeout(100)
     page.select_option("#timeline-kind", "meeting")
     expect(entries).to_have_count(1)
     expect(entries.first.locator(".kind")).to_have_text("Meeting")
