@@ -9,6 +9,8 @@ class CaptureConfig(AppConfig):
 
     def ready(self) -> None:
         from cible.core import audit
-        from cible.engagement.capture import models
+        from cible.engagement.capture import erasure, models
+        from cible.quality.privacy.hooks import register_eraser
 
         audit.register(models.WebForm)
+        register_eraser(erasure.erase_people)

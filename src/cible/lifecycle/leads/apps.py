@@ -10,8 +10,9 @@ class LeadsConfig(AppConfig):
     def ready(self) -> None:
         from cible.core import audit
         from cible.engagement.campaigns.hooks import register_campaign_results
-        from cible.lifecycle.leads import automatic, importing, models, selectors, views
+        from cible.lifecycle.leads import automatic, erasure, importing, models, selectors, views
         from cible.people.hooks import register_related_section
+        from cible.quality.privacy.hooks import register_eraser
 
         audit.register(models.Lead)
         audit.register(models.StageDefinition)
@@ -20,3 +21,4 @@ class LeadsConfig(AppConfig):
         register_campaign_results(selectors.campaign_lead_counts)
         register_related_section(views.contact_section, on="contact")
         importing.register()  # leads come in through the import framework too
+        register_eraser(erasure.erase_people)
