@@ -75,7 +75,18 @@ def _digest() -> str:
 
 
 def _wipe() -> None:
+    """Everything the demo wrote about organisations, people and deals. The big tables of the
+    lifecycle go first in one statement each: through the ORM, deleting the contacts would
+    collect their tens of thousands of interactions and transitions one by one."""
+    from cible.engagement.campaigns.models import CampaignMember
+    from cible.engagement.interactions.models import Interaction
+    from cible.lifecycle.leads.models import Lead, StageTransition
+    from cible.lifecycle.scoring.models import LeadScore
+
+    for model in (LeadScore, StageTransition, CampaignMember, Interaction):
+        model.objects.all()._raw_delete(model.objects.db)
     Opportunity.objects.all().delete()
+    Lead.objects.all()._raw_delete(Lead.objects.db)
     Contact.objects.all().delete()
     Organisation.objects.all().delete()
 
