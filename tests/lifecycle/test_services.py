@@ -248,3 +248,21 @@ def test_a_lead_for_an_organisation_alone(cast, acme):
     assert (lead.contact, lead.organisation, lead.stage) == (None, acme, "suspect")
     other = factories.organisation(cast.ae, legal_name="Beta")
     assert services.open_lead(organisation=other, source="outbound", actor=cast.sdr, channel="ui")
+
+
+def test_a_contacts_stage_follows_its_lead_and_is_not_set_by_hand(cast, dupont, lead) -> None:
+    from cible.core.errors import ValidationFailed
+    from cible.people.services import contact_update
+
+    dupont.refresh_from_db()
+    assert dupont.lifecycle_stage == "prospect"
+    with pytest.raises(ValidationFailed) as refused:
+        contact_update(
+            contact=dupont, actor=cast.ae, channel="ui", data={"lifecycle_stage": "customer"}
+        )
+    assert refused.value.errors[0].field == "lifecycle_stage"
+    assert f"follows their lead #{lead.pk}" in refused.value.errors[0].message
+    # Other fields, and the same stage, still save.
+    contact_update(contact=dupont, actor=cast.ae, channel="ui", data={"job_title": "DAF"})
+    dupont.refresh_from_db()
+    assert (dupont.job_title, dupont.lifecycle_stage) == ("DAF", "prospect")

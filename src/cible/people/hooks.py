@@ -124,3 +124,25 @@ def records_bulk_written(
     """Tell the listeners that rows of `model` (organisations, contacts) were written in bulk."""
     for listener in _bulk_listeners:
         listener(model=model, ids=ids, actor=actor, channel=channel)
+
+
+# --- the lifecycle stage: kept by the leads once a person has one ---------------------------------
+# A contact's `lifecycle_stage` mirrors their latest lead (lifecycle.leads); the lifecycle
+# registers a keeper that says so, and an edit of the contact that would change the stage is
+# refused with that message — the lead is moved instead, with its reason and history.
+
+StageKeeper = Callable[[Any], str | None]
+_stage_keepers: list[StageKeeper] = []
+
+
+def register_stage_keeper(keeper: StageKeeper) -> None:
+    if keeper not in _stage_keepers:
+        _stage_keepers.append(keeper)
+
+
+def stage_kept_by(contact: Any) -> str | None:
+    """Why `contact`'s lifecycle stage may not be set by hand, if it may not."""
+    for keeper in _stage_keepers:
+        if message := keeper(contact):
+            return message
+    return None

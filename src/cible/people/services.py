@@ -23,7 +23,7 @@ from cible.core.cleaning import Cleaned
 from cible.core.concurrency import save_versioned
 from cible.core.errors import FieldError, PermissionDenied, ValidationFailed
 from cible.core.roles import Role
-from cible.people.hooks import check_duplicates
+from cible.people.hooks import check_duplicates, stage_kept_by
 from cible.people.models import Contact, Organisation, Team, UserProfile
 from cible.people.normalise import (
     CONTACT_BLANKS,
@@ -258,6 +258,9 @@ def contact_update(
         )
     merged, resolved, cleaned = _prepare_contact(contact=contact, actor=actor, data=data)
     cleaned.raise_errors()
+    stage = merged.get("lifecycle_stage", contact.lifecycle_stage)
+    if stage != contact.lifecycle_stage and (kept := stage_kept_by(contact)):
+        raise ValidationFailed(errors=[FieldError("lifecycle_stage", kept)])
     expected = contact.version if expected_version is None else expected_version
     _assign(contact, merged, resolved)
     with audit_context(actor=actor, channel=channel):

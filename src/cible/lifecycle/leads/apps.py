@@ -11,7 +11,7 @@ class LeadsConfig(AppConfig):
         from cible.core import audit
         from cible.engagement.campaigns.hooks import register_campaign_results
         from cible.lifecycle.leads import automatic, erasure, importing, models, selectors, views
-        from cible.people.hooks import register_related_section
+        from cible.people.hooks import register_related_section, register_stage_keeper
         from cible.quality.privacy.hooks import register_eraser
 
         audit.register(models.Lead)
@@ -20,5 +20,6 @@ class LeadsConfig(AppConfig):
         automatic.connect()
         register_campaign_results(selectors.campaign_lead_counts)
         register_related_section(views.contact_section, on="contact")
+        register_stage_keeper(selectors.stage_keeper)
         importing.register()  # leads come in through the import framework too
         register_eraser(erasure.erase_people)

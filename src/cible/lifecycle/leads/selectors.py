@@ -21,6 +21,7 @@ from cible.engagement.campaigns.models import Campaign
 from cible.lifecycle.leads import criteria as rules
 from cible.lifecycle.leads import moves
 from cible.lifecycle.leads.models import (
+    FINAL,
     RANK,
     ROAD,
     DefinitionApproval,
@@ -276,3 +277,17 @@ def lead_history(lead: Lead) -> list[StageTransition]:
     for transition in history:
         transition.reason_label = reason_label(transition.reason)  # type: ignore[attr-defined]
     return history
+
+
+def stage_keeper(contact: Any) -> str | None:
+    """The contact's stage follows their latest lead (people.hooks.register_stage_keeper)."""
+    theirs = Lead.objects.filter(contact_id=contact.pk)
+    latest = (
+        theirs.exclude(stage__in=FINAL).first() or theirs.order_by("-arrived_at", "-pk").first()
+    )
+    if latest is None:
+        return None
+    return _(
+        "The lifecycle stage of %(contact)s follows their lead #%(lead)s: move the lead instead "
+        "(with its reason, in its history)."
+    ) % {"contact": contact, "lead": latest.pk}
