@@ -28,6 +28,7 @@ import numpy.typing as npt
 from django.db import connection
 from django.db.models import QuerySet
 
+from cible.core.idsets import joined_ids, parse_ids
 from cible.lifecycle.leads.models import ROAD, Stage, StageTransition
 
 Ints = npt.NDArray[np.int64]
@@ -65,19 +66,6 @@ class Roads:
     days: tuple[npt.NDArray[np.float64], ...]  # per pair i: days from stage i to i + 1
 
 
-def _aggregate_text(expression: str) -> str:
-    """All values of `expression` as one comma-separated string."""
-    if connection.vendor == "postgresql":
-        return f"string_agg(CAST({expression} AS text), ',')"
-    return f"group_concat({expression})"
-
-
-def _parse(text: str | None) -> Ints:
-    if not text:
-        return np.zeros(0, dtype=np.int64)
-    return np.fromstring(text, dtype=np.int64, sep=",")
-
-
 def _epoch(column: str) -> str:
     if connection.vendor == "postgresql":
         return f"GREATEST(CAST(EXTRACT(EPOCH FROM {column}) AS bigint), 0)"
@@ -107,11 +95,12 @@ def read_leads(leads: QuerySet[Any], *, scan: bool) -> Leads:
     if scan:
         sql = _scan(sql, leads.model._meta.db_table)
     packed = f"(({_stage_code('q.lstage')}) * {REASON_BITS} + q.why) * {GROUP_BITS} + q.grp"
-    statement = f"SELECT {_aggregate_text('q.lid')}, {_aggregate_text(packed)} FROM ({sql}) q"
+    vendor = connection.vendor
+    statement = f"SELECT {joined_ids('q.lid', vendor)}, {joined_ids(packed, vendor)} FROM ({sql}) q"
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
         ids_text, packed_text = cursor.fetchone()
-    ids, codes = _parse(ids_text), _parse(packed_text)
+    ids, codes = parse_ids(ids_text), parse_ids(packed_text)
     group = codes % GROUP_BITS
     rest = codes // GROUP_BITS
     return Leads(ids, rest // REASON_BITS, rest % REASON_BITS, group)
@@ -144,11 +133,11 @@ def read_roads(
             )
     if not table.endswith("NOT INDEXED"):
         table += " AS t"
-    statement = f"SELECT {_aggregate_text(packed)} FROM {table} WHERE {where}"
+    statement = f"SELECT {joined_ids(packed, connection.vendor)} FROM {table} WHERE {where}"
     with connection.cursor() as cursor:
         cursor.execute(statement, values)
         (text,) = cursor.fetchone()
-    moves = _parse(text)
+    moves = parse_ids(text)
     return _roads(found, moves, active)
 
 
