@@ -11,6 +11,7 @@ from django.utils import translation
 
 from cible.core.models import AccessPolicy
 from tests.cast import Cast, make_cast
+from tests.smtp import SmtpServer, start_smtp_server
 
 
 @pytest.fixture(autouse=True)
@@ -77,3 +78,21 @@ def in_test_transaction(db: Any) -> Iterator[None]:
     finally:
         request_started.connect(close_old_connections)
         request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def smtp_server(settings: Any) -> Iterator[SmtpServer]:
+    """A real SMTP server (aiosmtpd) on a free port; Django's SMTP backend sends to it."""
+    server = start_smtp_server()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = server.host
+    settings.EMAIL_PORT = server.port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_TIMEOUT = 5
+    try:
+        yield server
+    finally:
+        server.stop()

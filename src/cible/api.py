@@ -30,16 +30,21 @@ from cible.core.services import api_token_authenticate
 from cible.core.values import is_id
 from cible.engagement.campaigns.api import router as campaigns_router
 from cible.engagement.interactions.api import router as interactions_router
+from cible.engagement.tasks.api import router as tasks_router
 from cible.insights.funnel.api import router as funnel_router
 from cible.lifecycle.leads.api import router as leads_router
 from cible.lifecycle.predictive.api import router as predictive_router
 from cible.lifecycle.scoring.api import router as scoring_router
+from cible.nurture.mailing.api import router as mailing_router
+from cible.nurture.programs.api import router as programs_router
 from cible.people.api import router as people_router
 from cible.pipeline.api import router as pipeline_router
 from cible.quality.duplicates.api import router as duplicates_router
 from cible.quality.freshness.api import router as freshness_router
 from cible.quality.imports.api import router as imports_router
 from cible.quality.privacy.api import router as privacy_router
+from cible.routing.assignment.api import router as routing_router
+from cible.routing.sla.api import router as sla_router
 from cible.segments.api import router as segments_router
 
 logger = logging.getLogger(__name__)
@@ -283,3 +288,8 @@ api.add_router("", leads_router)
 api.add_router("", scoring_router)
 api.add_router("", funnel_router)
 api.add_router("", predictive_router)
+api.add_router("", tasks_router)
+api.add_router("", mailing_router)
+api.add_router("", programs_router)
+api.add_router("", routing_router)
+api.add_router("", sla_router)

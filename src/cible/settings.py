@@ -42,9 +42,14 @@ INSTALLED_APPS = [
     "cible.engagement.campaigns",
     "cible.engagement.interactions",
     "cible.engagement.capture",
+    "cible.engagement.tasks",
     "cible.lifecycle.leads",
     "cible.lifecycle.scoring",
     "cible.lifecycle.predictive",
+    "cible.nurture.mailing",
+    "cible.nurture.programs",
+    "cible.routing.assignment",
+    "cible.routing.sla",
     "cible.pipeline",
     "cible.insights.performance",
     "cible.insights.funnel",
@@ -118,6 +123,21 @@ else:
         "filename": str(VAR_DIR / "huey.sqlite3"),
     }
 HUEY["immediate"] = env_bool("CIBLE_TASKS_IMMEDIATE", False)
+
+# --- email ------------------------------------------------------------------------------------
+# Nurture emails, escalations and notifications go out through Django's SMTP backend.
+EMAIL_BACKEND = env_str("CIBLE_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env_str("CIBLE_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("CIBLE_EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("CIBLE_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = env_str("CIBLE_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("CIBLE_EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("CIBLE_EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("CIBLE_EMAIL_TIMEOUT", 30)
+DEFAULT_FROM_EMAIL = env_str("CIBLE_EMAIL_FROM", "Cible <noreply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The address people reach Cible at: links in emails (tracking, unsubscribe) are built on it.
+SITE_URL = env_str("CIBLE_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # --- authentication --------------------------------------------------------------------------
 LOGIN_URL = "login"

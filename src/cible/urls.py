@@ -34,4 +34,9 @@ urlpatterns = [
     path("forms/", include("cible.engagement.capture.urls")),
     path("f/", capture_public_urls),
     path("predictive/", include("cible.lifecycle.predictive.urls")),
+    path("", include("cible.engagement.tasks.urls")),
+    path("", include("cible.nurture.mailing.urls")),
+    path("nurture/", include("cible.nurture.programs.urls")),
+    path("routing/", include("cible.routing.assignment.urls")),
+    path("", include("cible.routing.sla.urls")),
 ]

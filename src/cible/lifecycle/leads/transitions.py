@@ -33,6 +33,7 @@ from cible.lifecycle.leads.models import (
     TransitionChannel,
 )
 from cible.lifecycle.leads.moves import Via
+from cible.lifecycle.leads.signals import Move, send_on_commit
 from cible.people.models import Contact
 
 CHUNK = 10_000  # ids per IN (…): well under SQLite's 32,766 and PostgreSQL's 65,535 parameters
@@ -96,7 +97,7 @@ def record_transition(
     note: str = "",
     definition: StageDefinition | None = None,
 ) -> StageTransition:
-    return StageTransition.objects.create(
+    transition = StageTransition.objects.create(
         lead=lead,
         from_stage=from_stage,
         to_stage=lead.stage,
@@ -110,6 +111,8 @@ def record_transition(
         engagement_score=lead.engagement_score,
         grade=lead.grade,
     )
+    send_on_commit([Move(lead.pk, from_stage, lead.stage, transition.channel)])
+    return transition
 
 
 def agreed_definition(stage: str) -> StageDefinition | None:
