@@ -32,6 +32,7 @@ from cible.lifecycle.leads.forms import (
     RejectForm,
 )
 from cible.lifecycle.leads.models import Lead, StageDefinition
+from cible.people.hooks import related_sections
 from cible.people.models import Contact
 
 PER_PAGE = 50
@@ -91,6 +92,8 @@ def _detail(request: HttpRequest, lead: Lead, status: int = 200, **forms: Any) -
         "disqualify_reasons": DISQUALIFY_REASONS,
         "error": forms.get("error"),
         "convertible": lead.stage in ("sql", "sal"),
+        # Routing and service levels (higher apps) add their cards: people.hooks, on="lead".
+        "sections": related_sections(user, lead),
     }
     return render(request, "leads/detail.html", context, status=status)
 
