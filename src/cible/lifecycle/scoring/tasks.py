@@ -1,4 +1,4 @@
-"""Background work of lead scoring (Huey; run the consumer with `cible run_huey`).
+"""Background work of lead scoring (Huey; run the consumer with `cible worker`).
 
 - on demand: a whole-base rescore after a model changes or is activated;
 - a batch of leads touched by a large ingestion (small batches are rescored in place);

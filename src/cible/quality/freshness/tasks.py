@@ -1,4 +1,4 @@
-"""Background work of the freshness app (Huey; run the consumer with `cible run_huey`).
+"""Background work of the freshness app (Huey; run the consumer with `cible worker`).
 
 - every night: the staleness sweep (every figure recomputed under the new day, since records go
   stale as days pass) and then the day's snapshot for the trends;

@@ -1,4 +1,4 @@
-"""Background work of the axes app (Huey; run the consumer with `cible run_huey`).
+"""Background work of the axes app (Huey; run the consumer with `cible worker`).
 
 Segments are kept current as records change (receivers) — no timer rebuilds them. A full rebuild
 is for after bulk writes that send no signals, or for a rule change on a big base, and runs here

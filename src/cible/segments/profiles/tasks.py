@@ -1,4 +1,4 @@
-"""Background work of the profiles app (Huey; run the consumer with `cible run_huey`).
+"""Background work of the profiles app (Huey; run the consumer with `cible worker`).
 
 - on demand: the full computation of one profile, queued when its criteria change;
 - every night: every active profile again, since criteria such as "created in the last 90 days"

@@ -40,21 +40,10 @@ def _die_with_parent() -> None:
 
 
 def _consumer(threads: int) -> subprocess.Popen[bytes]:
-    """`cible run_huey` in its own process: imports and other long tasks keep running after
+    """`cible worker` in its own process: imports and other long tasks keep running after
     the web request that started them, and a slow task never holds a web worker."""
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "cible.cli",
-            "run_huey",
-            "--workers",
-            str(threads),
-            "--worker-type",
-            "thread",
-            "--max-delay",
-            "1",  # an import starts within a second of its button, even after a quiet hour
-        ],
+        [sys.executable, "-m", "cible.cli", "worker", "--threads", str(threads)],
         preexec_fn=_die_with_parent,  # safe: `serve` has started no thread yet
     )
 
@@ -73,7 +62,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-worker",
             action="store_true",
-            help="Do not start the background task consumer (run `cible run_huey` elsewhere).",
+            help="Do not start the background task consumer (run `cible worker` elsewhere).",
         )
         parser.add_argument(
             "--task-threads",
