@@ -73,6 +73,7 @@ def load(count: int, seed: int = 8) -> None:
 
     from cible.core.bulk import bulk_insert, refresh_statistics, reset_sequences
     from cible.engagement.campaigns.models import Campaign
+    from cible.lifecycle.leads import road
     from cible.lifecycle.leads.models import Lead, StageTransition
     from cible.people.models import Organisation
     from cible.segments.axes.models import Axis, Membership, Segment
@@ -114,6 +115,7 @@ def load(count: int, seed: int = 8) -> None:
                 "campaign_id",
                 "recycle_reason",
                 "disqualify_reason",
+                *road.COLUMNS.values(),
             ],
             leads,
         )
@@ -130,6 +132,9 @@ def load(count: int, seed: int = 8) -> None:
         arrived = now - dt.timedelta(seconds=rng.random() * two_years)
         moves = _walk(rng, arrived, now)
         _from, stage, entered, reason = moves[-1]
+        first: dict[str, int] = {}  # as the services keep them (leads.road)
+        for _f, to, when, _r in moves:
+            first.setdefault(to, road.hour_of(when))
         campaign = rng.choice(campaigns) if rng.random() < 0.4 else None
         leads.append(
             (
@@ -142,6 +147,7 @@ def load(count: int, seed: int = 8) -> None:
                 campaign,
                 reason if stage == "recycled" else "",
                 reason if stage == "disqualified" else "",
+                *(first.get(stage) for stage in road.COLUMNS),
             )
         )
         transitions.extend((i, f, t, w, "import", r) for f, t, w, r in moves)

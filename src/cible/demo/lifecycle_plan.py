@@ -15,6 +15,7 @@ from random import Random
 from cible.demo.engagement import CampaignBook, CampaignInfo
 from cible.demo.generator import DemoContext
 from cible.demo.people import Weighted
+from cible.lifecycle.leads import road
 
 DAY = dt.timedelta(days=1)
 HOUR = dt.timedelta(hours=1)
@@ -38,6 +39,7 @@ LEAD_COLUMNS = [
     "recycle_reason",
     "requalify_on",
     "disqualify_reason",
+    *road.COLUMNS.values(),
 ]
 TRANSITION_COLUMNS = [
     "lead_id",
@@ -223,7 +225,15 @@ class LeadPlan:
             self.recycle_reason,
             self.requalify_on,
             self.disqualify_reason,
+            *self.first_entries(),
         )
+
+    def first_entries(self) -> list[int | None]:
+        """The hour of the first entry into each road stage (leads.road), from the plan."""
+        first: dict[str, int] = {}
+        for stage, entered in self.road:
+            first.setdefault(stage, road.hour_of(entered))
+        return [first.get(stage) for stage in road.COLUMNS]
 
 
 def _grade(profile: int, engagement: int) -> str:

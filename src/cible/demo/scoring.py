@@ -23,6 +23,7 @@ from django.db import transaction
 from cible.core.audit import Channel
 from cible.demo.generator import DemoContext, Step, register
 from cible.lifecycle.leads import definitions as definition_services
+from cible.lifecycle.leads import road
 from cible.lifecycle.leads.models import DefinitionApproval, Lead, StageDefinition, StageTransition
 from cible.lifecycle.predictive import services as predictive_services
 from cible.lifecycle.predictive import training
@@ -226,8 +227,10 @@ def _date_first_moves(ctx: DemoContext, after_id: int) -> None:
     """Moves made by the definitions at the first scoring (transitions after `after_id`) are
     dated at the start of `ctx.today`, like the rest of the demo, not at the machine's clock."""
     moved = StageTransition.objects.filter(id__gt=after_id)
-    lead_ids = list(moved.values_list("lead_id", flat=True))
+    entries = list(moved.values_list("lead_id", "to_stage"))
+    lead_ids = [lead_id for lead_id, _stage in entries]
     moved.update(occurred_at=ctx.now)
+    road.mark((lead_id, stage, ctx.now) for lead_id, stage in entries)
     for start in range(0, len(lead_ids), 10_000):
         Lead.objects.filter(pk__in=lead_ids[start : start + 10_000]).update(
             stage_entered_at=ctx.now, updated_at=ctx.now

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from cible.lifecycle.leads import road as lead_road
 from cible.lifecycle.leads.models import Lead, StageTransition
 from tests import factories
 
@@ -59,6 +60,8 @@ def make_lead(
             reason=reason if to_stage in ("recycled", "disqualified") else "",
         )
         previous = to_stage
+    # As every path that writes transitions does (an import of history, here).
+    lead_road.mark((lead.pk, to, arrived + dt.timedelta(days=days)) for to, days in path)
     return lead
 
 

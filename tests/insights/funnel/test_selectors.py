@@ -9,6 +9,7 @@ import pytest
 
 from cible.core.errors import ValidationFailed
 from cible.engagement.campaigns.models import Campaign
+from cible.insights.funnel import queries
 from cible.insights.funnel.selectors import (
     Compare,
     FunnelReport,
@@ -156,6 +157,24 @@ def test_query_count_does_not_grow_with_the_leads(
         assert report(cast.ae, compare="campaign").leads == 25
     with django_assert_max_num_queries(6):
         assert report(cast.ae, mode="activity").leads == 26
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_large_read_split_over_two_connections_counts_the_same(
+    cast: Any, road: Road, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Outside a transaction, a scan over a wide id range is read in two halves at once.
+    whole = report(cast.admin, mode="activity")
+    monkeypatch.setattr(queries, "SPLIT_FROM", 1)
+    halves: list[int] = []
+    concatenate = queries._concatenate
+    monkeypatch.setattr(
+        queries, "_concatenate", lambda parts: halves.append(len(parts)) or concatenate(parts)
+    )
+    split = report(cast.admin, mode="activity")
+    assert halves == [2]
+    assert reached(split) == reached(whole) == [6, 5, 4, 2, 1, 1, 1]
+    assert [s.step for s in split.stages] == [s.step for s in whole.stages]
 
 
 def test_bad_filters_are_named() -> None:

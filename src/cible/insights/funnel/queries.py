@@ -1,35 +1,37 @@
-"""The two reads behind the funnel report, and the per-lead arithmetic in numpy.
+"""The reads behind the funnel report, and the per-lead arithmetic in numpy.
 
-Grouping the transitions per lead in SQL (a MIN per stage and lead) costs 10–25× a plain
-grouped read on SQLite (measured in bench/bench_funnel.py: the sorter and one CASE per stage
-and row dominate). Reading the rows into Python costs as much again. So each read returns its
-rows packed as integers in ONE string (`group_concat` / `string_agg`), which numpy parses at
-memory speed, and everything per lead happens on arrays:
+Every lead keeps the hour of its first entry into each road stage (lifecycle.leads.road), so
+the report reads ONE compact row per lead — never its transitions, four or more per lead, whose
+grouping per lead alone took longer than the whole report may (bench/bench_funnel.py). Reading
+rows into Python costs as much again, so the read returns its rows packed as integers in a few
+strings (`group_concat` / `string_agg`), which numpy parses at memory speed:
 
 1. the leads the report counts (an ORM queryset: the access rules and filters stay in
-   `core.access` and the ORM), each as its id and one integer packing its stage, the reason
-   it left the road and its comparison group;
-2. the transitions of those leads, each as one integer: (lead id · 16 + stage code) · 2³² +
-   seconds since 1970. Over the id range of the leads when they are dense, through the
-   (lead, time) index when they are few.
+   `core.access` and the ORM), each as its id, one integer packing its stage, the reason it
+   left the road and its comparison group, and three integers packing its seven entry hours;
+2. by activity only: the ids of the leads with a transition in the period, one more read.
 
-Then: the furthest road stage of each lead, the first entry into each stage, and the days
-between consecutive entries, with `np.maximum.at` / `np.minimum.at` over the arrays.
+Then: the furthest road stage of each lead and the days between consecutive first entries,
+on arrays.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Max, Min, QuerySet
 
 from cible.core.idsets import joined_ids, parse_ids
-from cible.lifecycle.leads.models import ROAD, Stage, StageTransition
+from cible.lifecycle.leads import road
+from cible.lifecycle.leads.models import ROAD, Lead, Stage, StageTransition
 
 Ints = npt.NDArray[np.int64]
 
@@ -39,12 +41,12 @@ STAGE_CODES[Stage.DISQUALIFIED.value] = 8
 RECYCLED, DISQUALIFIED, UNKNOWN = 7, 8, 15
 ROAD_SIZE = len(ROAD)
 PAIRS = ROAD_SIZE - 1
-SECONDS = 1 << 32
 REASON_BITS = 1 << 6  # reason codes (index in the list the caller gives) below 64
 GROUP_BITS = 1 << 31  # comparison groups: a campaign id or a source's index
-MAX_LEAD_ID = (1 << 63) // (16 * SECONDS) - 1  # ids above it cannot be packed
-SPARSE = 0.05  # below this share of their id range, read the leads' transitions by index
-NEVER = np.iinfo(np.int64).max
+HOUR_BITS = 1 << 20  # entry hours since 2000 fit in 20 bits until 2119; three per integer
+MISSING = HOUR_BITS - 1  # never entered
+ENTRY_FIELDS = tuple(road.COLUMNS.values())
+SPLIT_FROM = 200_000  # leads (id range) from which the read is split over two connections
 
 
 @dataclass(frozen=True)
@@ -55,21 +57,25 @@ class Leads:
     stage: Ints  # stage code
     reason: Ints  # index of the reason it left the road (0: none)
     group: Ints  # comparison group
+    entries: Ints  # (leads × road stages): hour of the first entry, MISSING if never
+
+    def only(self, kept: npt.NDArray[np.bool_]) -> Leads:
+        return Leads(
+            self.ids[kept],
+            self.stage[kept],
+            self.reason[kept],
+            self.group[kept],
+            self.entries[kept],
+        )
 
 
 @dataclass(frozen=True)
 class Roads:
-    """What the report needs of each counted lead, from its transitions."""
+    """What the report needs of each counted lead."""
 
     leads: Leads
     furthest: Ints  # furthest road rank reached (at least 0: every lead reached the first)
     days: tuple[npt.NDArray[np.float64], ...]  # per pair i: days from stage i to i + 1
-
-
-def _epoch(column: str) -> str:
-    if connection.vendor == "postgresql":
-        return f"GREATEST(CAST(EXTRACT(EPOCH FROM {column}) AS bigint), 0)"
-    return f"MAX(unixepoch({column}), 0)"
 
 
 def _stage_code(column: str) -> str:
@@ -87,92 +93,118 @@ def _scan(sql: str, table: str) -> str:
     return sql.replace(f"FROM {name}", f"FROM {name} NOT INDEXED", 1)
 
 
-def read_leads(leads: QuerySet[Any], *, scan: bool) -> Leads:
-    """`leads` is a queryset of `.values(lid=, lstage=, why=, grp=)` with integer `why` (below
-    64) and `grp` (0 ≤ grp < 2³¹): one query. `scan`: the filters keep many leads (a period,
-    a source), so reading the whole table beats an index (SQLite)."""
+def _entry_triple(fields: tuple[str, ...]) -> str:
+    """SQL packing up to three entry-hour columns of the subquery `q` into one integer."""
+    packed = [f"CAST(COALESCE(q.{field}, {MISSING}) AS bigint)" for field in fields]
+    return " + ".join(
+        f"{column} * {HOUR_BITS ** (len(packed) - 1 - i)}" for i, column in enumerate(packed)
+    )
+
+
+def read(
+    leads: QuerySet[Any], *, scan: bool, active: tuple[dt.datetime, dt.datetime] | None
+) -> Leads:
+    """The counted leads: `leads` is a queryset of `.values(lid=, lstage=, why=, grp=)` with
+    integer `why` (below 64) and `grp` (0 ≤ grp < 2³¹). `scan`: the filters keep many leads (a
+    period, a source), so reading the whole table beats an index (SQLite). `active`: keep only
+    the leads with a transition in [start, end).
+
+    At a million leads the database's work per row dominates, so outside a transaction (where
+    other connections see the same data) a large scan is split in two halves of the id range,
+    read at once on two connections, beside the activity read. (A selective read goes through
+    an index whose lookups each half would repeat.)"""
+    leads = leads.values("lid", "lstage", "why", "grp", *ENTRY_FIELDS)
+    bounds = Lead.objects.aggregate(low=Min("id"), high=Max("id"))
+    low, high = bounds["low"] or 0, bounds["high"] or 0
+    parts = [(low, high)]
+    if scan and high - low >= SPLIT_FROM and not connection.in_atomic_block:
+        middle = (low + high) // 2
+        parts = [(low, middle), (middle + 1, high)]
+    reads: list[Callable[[], Any]] = [
+        partial(_read_part, leads, scan, low, high) for low, high in parts
+    ]
+    if active is not None:
+        reads.append(partial(_read_moved, active))
+    if len(parts) == 1:
+        results = [read() for read in reads]
+    else:
+        with ThreadPoolExecutor(max_workers=len(reads)) as pool:
+            results = list(pool.map(_on_own_connection, reads))
+    found = _concatenate(results[: len(parts)])
+    if active is None:
+        return found
+    moved = results[-1]
+    assert isinstance(moved, np.ndarray)
+    flags = np.zeros(int(max(found.ids.max(initial=0), moved.max(initial=0))) + 1, dtype=bool)
+    flags[moved] = True
+    return found.only(flags[found.ids])
+
+
+def _on_own_connection(read: Callable[[], Any]) -> Any:
+    """Run `read` in a pool thread, on that thread's own connection, closed afterwards."""
+    try:
+        return read()
+    finally:
+        connection.close()
+
+
+def _read_part(leads: QuerySet[Any], scan: bool, low: int, high: int) -> Leads:
+    """The counted leads with ids in [low, high]: one query."""
     sql, params = leads.query.sql_with_params()
     if scan:
         sql = _scan(sql, leads.model._meta.db_table)
     packed = f"(({_stage_code('q.lstage')}) * {REASON_BITS} + q.why) * {GROUP_BITS} + q.grp"
+    triples = [ENTRY_FIELDS[i : i + 3] for i in range(0, len(ENTRY_FIELDS), 3)]
     vendor = connection.vendor
-    statement = f"SELECT {joined_ids('q.lid', vendor)}, {joined_ids(packed, vendor)} FROM ({sql}) q"
+    columns = [joined_ids("q.lid", vendor), joined_ids(packed, vendor)]
+    columns += [joined_ids(_entry_triple(triple), vendor) for triple in triples]
+    statement = f"SELECT {', '.join(columns)} FROM ({sql}) q WHERE q.lid BETWEEN %s AND %s"
     with connection.cursor() as cursor:
-        cursor.execute(statement, params)
-        ids_text, packed_text = cursor.fetchone()
+        cursor.execute(statement, [*params, low, high])
+        ids_text, packed_text, *entry_texts = cursor.fetchone()
     ids, codes = parse_ids(ids_text), parse_ids(packed_text)
     group = codes % GROUP_BITS
     rest = codes // GROUP_BITS
-    return Leads(ids, rest // REASON_BITS, rest % REASON_BITS, group)
+    entries = np.empty((len(ids), ROAD_SIZE), dtype=np.int64)
+    for triple, text in zip(triples, entry_texts, strict=True):
+        values = parse_ids(text)
+        first = ENTRY_FIELDS.index(triple[0])
+        for i in range(len(triple)):
+            entries[:, first + i] = (values // HOUR_BITS ** (len(triple) - 1 - i)) % HOUR_BITS
+    return Leads(ids, rest // REASON_BITS, rest % REASON_BITS, group, entries)
 
 
-def read_roads(
-    found: Leads,
-    leads: QuerySet[Any],
-    *,
-    active: tuple[dt.datetime, dt.datetime] | None,
-) -> Roads:
-    """The roads of `found` (read from `leads`, the same queryset) from their transitions:
-    one query. `active`, when given, keeps only the leads with a transition in [start, end)."""
-    if len(found.ids) == 0:
-        return Roads(found, np.zeros(0, dtype=np.int64), tuple(np.zeros(0) for _ in range(PAIRS)))
-    low, high = int(found.ids.min()), int(found.ids.max())
-    if high > MAX_LEAD_ID:
-        raise OverflowError(f"lead ids above {MAX_LEAD_ID} cannot be packed")
-    table = connection.ops.quote_name(StageTransition._meta.db_table)
-    lead_and_stage = f"(CAST(t.lead_id AS bigint) * 16 + {_stage_code('t.to_stage')})"
-    packed = f"{lead_and_stage} * {SECONDS} + {_epoch('t.occurred_at')}"
-    if len(found.ids) < SPARSE * (high - low + 1):
-        sql, params = leads.values("id").query.sql_with_params()
-        where, values = f"t.lead_id IN ({sql})", list(params)
-    else:
-        where, values = "t.lead_id BETWEEN %s AND %s", [low, high]
-        if connection.vendor == "sqlite":
-            table += (
-                " AS t NOT INDEXED"  # a range scan of the index plus a lookup per row is slower
-            )
-    if not table.endswith("NOT INDEXED"):
-        table += " AS t"
-    statement = f"SELECT {joined_ids(packed, connection.vendor)} FROM {table} WHERE {where}"
+def _concatenate(parts: list[Any]) -> Leads:
+    if len(parts) == 1:
+        return parts[0]  # type: ignore[no-any-return]
+    fields = zip(*((p.ids, p.stage, p.reason, p.group, p.entries) for p in parts), strict=True)
+    return Leads(*(np.concatenate(values) for values in fields))
+
+
+def _read_moved(period: tuple[dt.datetime, dt.datetime]) -> Ints:
+    """Ids of the leads with a transition in [start, end) (repeated): one query."""
+    start, end = period
+    moved = StageTransition.objects.filter(occurred_at__gte=start, occurred_at__lt=end)
+    sql, params = moved.order_by().values("lead_id").query.sql_with_params()
+    sql = _scan(sql, StageTransition._meta.db_table)
+    statement = f"SELECT {joined_ids('q.lead_id', connection.vendor)} FROM ({sql}) q"
     with connection.cursor() as cursor:
-        cursor.execute(statement, values)
+        cursor.execute(statement, params)
         (text,) = cursor.fetchone()
-    moves = parse_ids(text)
-    return _roads(found, moves, active)
+    return parse_ids(text)
 
 
-def _roads(found: Leads, moves: Ints, active: tuple[dt.datetime, dt.datetime] | None) -> Roads:
-    seconds = moves % SECONDS
-    rest = moves // SECONDS
-    code, lead_id = rest % 16, rest // 16
-    # Position of each lead id among the counted leads (-1: not counted, e.g. a hidden lead
-    # in the id range).
-    position = np.full(int(found.ids.max()) + 1, -1, dtype=np.int64)
-    position[found.ids] = np.arange(len(found.ids))
-    index = position[lead_id]
-    counted = index >= 0
-    index, code, seconds = index[counted], code[counted], seconds[counted]
-    if active is not None:
-        start, end = (int(moment.timestamp()) for moment in active)
-        moved = np.zeros(len(found.ids), dtype=bool)
-        moved[index[(seconds >= start) & (seconds < end)]] = True
-        kept = np.flatnonzero(moved)
-        renumber = np.full(len(found.ids), -1, dtype=np.int64)
-        renumber[kept] = np.arange(len(kept))
-        found = Leads(found.ids[kept], found.stage[kept], found.reason[kept], found.group[kept])
-        index = renumber[index]
-        keep = index >= 0
-        index, code, seconds = index[keep], code[keep], seconds[keep]
-    size = len(found.ids)
-    on_road = code < ROAD_SIZE
-    index, code, seconds = index[on_road], code[on_road], seconds[on_road]
-    furthest = np.where(found.stage < ROAD_SIZE, found.stage, 0)
-    np.maximum.at(furthest, index, code)
-    entries = np.full((size, ROAD_SIZE), NEVER, dtype=np.int64)
-    np.minimum.at(entries, (index, code), seconds)
+def roads(found: Leads) -> Roads:
+    """The furthest stage of each lead and the days between its consecutive first entries."""
+    entries = found.entries
+    entered = entries != MISSING
+    # The furthest road stage entered, or the stage it stands at (a lead imported as a
+    # customer entered nothing else).
+    ranks = np.where(entered, np.arange(ROAD_SIZE), -1).max(axis=1, initial=-1)
+    furthest = np.maximum(ranks, np.where(found.stage < ROAD_SIZE, found.stage, 0))
     days = []
     for i in range(PAIRS):
         before, after = entries[:, i], entries[:, i + 1]
-        both = (before != NEVER) & (after != NEVER) & (after >= before)
-        days.append((after[both] - before[both]) / 86400.0)
+        both = entered[:, i] & entered[:, i + 1] & (after >= before)
+        days.append((after[both] - before[both]) / 24.0)
     return Roads(found, furthest, tuple(days))

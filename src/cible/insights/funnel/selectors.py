@@ -322,8 +322,8 @@ def _groups(compare: Compare, by_group: dict[str, list[int]]) -> tuple[GroupRow,
 
 
 def funnel_report(*, viewer: Any, filters: FunnelFilters) -> FunnelReport:
-    """The whole report in three queries (the leads, their transitions, the names of the
-    campaigns compared), whatever the number of leads."""
+    """The whole report in two or three queries (the leads; by activity, who moved in the
+    period; the names of the campaigns compared), whatever the number of leads."""
     leads = (
         funnel_leads(viewer=viewer, filters=filters)
         .order_by()
@@ -335,9 +335,8 @@ def funnel_report(*, viewer: Any, filters: FunnelFilters) -> FunnelReport:
     # Owner, campaign and segment keep few leads: their indexes pay; a period or a source alone
     # keeps many, read faster by a scan.
     selective = any(x is not None for x in (filters.owner, filters.campaign, filters.segment))
-    found = queries.read_leads(leads, scan=not selective)
-    roads = queries.read_roads(found, leads, active=active)
-    found = roads.leads
+    found = queries.read(leads, scan=not selective, active=active)
+    roads = queries.roads(found)
 
     size = len(ROAD)
     # One count per (group, furthest stage, stage now, reason), from one packed key.

@@ -21,7 +21,7 @@ from cible.engagement.campaigns.models import Campaign, CampaignType
 from cible.engagement.interactions.models import Interaction, InteractionKind
 from cible.engagement.interactions.signals import interactions_recorded
 from cible.lifecycle.leads import criteria as rules
-from cible.lifecycle.leads import moves
+from cible.lifecycle.leads import moves, road
 from cible.lifecycle.leads.models import FINAL, Lead, Stage, StageTransition, TransitionChannel
 from cible.lifecycle.leads.signals import Move, send_on_commit
 from cible.lifecycle.leads.transitions import CHUNK, agreed_rules, human
@@ -71,6 +71,7 @@ def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
 def _insert_transitions(rows: list[tuple[Any, ...]]) -> None:
     if rows:
         bulk.bulk_insert(StageTransition, TRANSITION_COLUMNS, rows)
+        road.mark((row[0], row[2], row[3]) for row in rows)
         send_on_commit([Move(row[0], row[1], row[2], row[5]) for row in rows])
 
 

@@ -48,6 +48,7 @@ from cible.core import bulk, values
 from cible.core import normalisers as norm
 from cible.core.cleaning import Normaliser
 from cible.core.errors import FieldError
+from cible.lifecycle.leads import road
 from cible.lifecycle.leads.models import (
     FINAL,
     Authority,
@@ -388,6 +389,7 @@ def record_stages(written: Written) -> None:
                 contacts.add(contact)
     if rows:
         bulk.bulk_insert(StageTransition, TRANSITION_COLUMNS, rows)
+        road.mark((row[0], row[2], row[3]) for row in rows)
     if contacts:
         mirror_contact_stage(contacts)
 

@@ -167,9 +167,18 @@ class Lead(VersionedModel):
     predicted_at = models.DateTimeField(_("predicted"), null=True, blank=True)
     # What an import brought that has no column of its own (e.g. "Specialization").
     properties = models.JSONField(_("other details"), default=dict, blank=True)
+    # The hour (since 2000-01-01 UTC) of the first entry into each road stage, kept by every
+    # move (leads.road): the funnel reads one compact row per lead instead of its transitions.
+    first_suspect = models.IntegerField(null=True, blank=True, editable=False)
+    first_prospect = models.IntegerField(null=True, blank=True, editable=False)
+    first_mql = models.IntegerField(null=True, blank=True, editable=False)
+    first_sal = models.IntegerField(null=True, blank=True, editable=False)
+    first_sql = models.IntegerField(null=True, blank=True, editable=False)
+    first_opportunity = models.IntegerField(null=True, blank=True, editable=False)
+    first_customer = models.IntegerField(null=True, blank=True, editable=False)
 
-    # Kept current by scoring within a second of each change: an edit never writes them back
-    # (core.concurrency.save_versioned).
+    # Kept current by scoring within a second of each change, and by the moves (road): an edit
+    # never writes them back (core.concurrency.save_versioned).
     derived_fields = (
         "profile_score",
         "engagement_score",
@@ -177,6 +186,7 @@ class Lead(VersionedModel):
         "scored_at",
         "predicted_probability",
         "predicted_at",
+        *(f"first_{stage.value}" for stage in ROAD),
     )
 
     class Meta:

@@ -20,7 +20,7 @@ from cible.core.concurrency import save_versioned
 from cible.core.errors import ConflictError, FieldError, PermissionDenied, ValidationFailed
 from cible.core.normalisers import NormalisationError
 from cible.lifecycle.leads import criteria as rules
-from cible.lifecycle.leads import moves
+from cible.lifecycle.leads import moves, road
 from cible.lifecycle.leads.models import (
     FINAL,
     DefinitionStatus,
@@ -111,6 +111,7 @@ def record_transition(
         engagement_score=lead.engagement_score,
         grade=lead.grade,
     )
+    road.mark([(lead.pk, lead.stage, transition.occurred_at)])
     send_on_commit([Move(lead.pk, from_stage, lead.stage, transition.channel)])
     return transition
 
