@@ -8,6 +8,7 @@
 #
 # Extra arguments go to every pytest run:   scripts/test.sh -k organisation -x
 # Choose stages:                            CIBLE_TEST_STAGES="sqlite postgres" scripts/test.sh
+# SQLite and PostgreSQL run at once unless:  CIBLE_TEST_PARALLEL=0
 # It stops at the first failing stage; the PostgreSQL server and temp dirs are always removed.
 set -euo pipefail
 
@@ -147,19 +148,14 @@ if wants lint; then
     make lint || die "stage 'lint' failed"
 fi
 
-# ---- (c) SQLite -----------------------------------------------------------------------------
+# ---- (c) SQLite and (d) PostgreSQL ------------------------------------------------------------
 # tests/browser is ignored outside the browser stage: its conftest allows async-unsafe Django
 # calls (Playwright runs an event loop), which must not leak into the other tests.
-if wants sqlite; then
-    header "sqlite: pytest -m 'not browser'"
-    sqlite_env
-    echo "CIBLE_DATABASE_URL=$CIBLE_DATABASE_URL"
-    run_pytest sqlite -m "not browser" -p no:cacheprovider --ignore=tests/browser
-fi
+# Both suites run at once (one core each) unless CIBLE_TEST_PARALLEL=0: the PostgreSQL run's
+# output is kept in a file and shown when it ends.
+SUITE_ARGS=(-m "not browser" -p no:cacheprovider --ignore=tests/browser)
 
-# ---- (d) PostgreSQL -------------------------------------------------------------------------
-if wants postgres; then
-    header "postgres: start a server, pytest -m 'not browser'"
+pg_start() {
     PG_DIR="$(mktemp -d /tmp/cible-pg.XXXXXX)"
     chmod 755 "$PG_DIR"
     [[ $EUID -eq 0 ]] && chown "$PG_USER:" "$PG_DIR"
@@ -172,9 +168,6 @@ if wants postgres; then
         cat "$PG_DIR/server.log" >&2 || true
         die "the PostgreSQL server did not start (port $PG_PORT, socket dir $PG_DIR)"
     fi
-    # Socket directory percent-encoded in the host part: dj-database-url then fills HOST and PORT
-    # (the ?host= form only lands in OPTIONS, leaving HOST empty).
-    PG_HOST_ENC="${PG_DIR//\//%2F}"
     "$PY" - "$PG_DIR" "$PG_PORT" <<'PYEOF' || die "could not create database 'cible'"
 import sys
 import psycopg
@@ -183,14 +176,53 @@ with psycopg.connect(host=sys.argv[1], port=int(sys.argv[2]), user="postgres",
                      dbname="postgres", autocommit=True) as conn:
     conn.execute("CREATE DATABASE cible")
 PYEOF
-    sqlite_env # for a fresh var dir; the database URL is replaced just below
-    export CIBLE_DATABASE_URL="postgres://postgres@${PG_HOST_ENC}:${PG_PORT}/cible"
-    echo "CIBLE_DATABASE_URL=$CIBLE_DATABASE_URL"
-    run_pytest postgres -m "not browser" -p no:cacheprovider --ignore=tests/browser
+    # Socket directory percent-encoded in the host part: dj-database-url then fills HOST and
+    # PORT (the ?host= form only lands in OPTIONS, leaving HOST empty).
+    PG_URL="postgres://postgres@${PG_DIR//\//%2F}:${PG_PORT}/cible"
+}
+
+pg_stop() {
     as_pg "$PGBIN/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null
     PG_STARTED=0
     rm -rf "$PG_DIR"
     PG_DIR=""
+}
+
+if wants sqlite && wants postgres && [[ "${CIBLE_TEST_PARALLEL:-1}" != 0 ]]; then
+    header "sqlite and postgres at once: pytest -m 'not browser' (PostgreSQL's output follows)"
+    pg_start
+    sqlite_env # the PostgreSQL run's var dir
+    PG_LOG="$CIBLE_VAR_DIR/../pytest-postgres.log"
+    CIBLE_DATABASE_URL="$PG_URL" "$PY" -m pytest "${SUITE_ARGS[@]}" \
+        ${PYTEST_ARGS[@]+"${PYTEST_ARGS[@]}"} >"$PG_LOG" 2>&1 &
+    PG_PID=$!
+    sqlite_env
+    echo "CIBLE_DATABASE_URL=$CIBLE_DATABASE_URL (and $PG_URL)"
+    SQLITE_RC=0
+    "$PY" -m pytest "${SUITE_ARGS[@]}" ${PYTEST_ARGS[@]+"${PYTEST_ARGS[@]}"} || SQLITE_RC=$?
+    PG_RC=0
+    wait "$PG_PID" || PG_RC=$?
+    header "postgres: the same suite on $PG_URL"
+    cat "$PG_LOG"
+    pg_stop
+    [[ $SQLITE_RC -eq 0 ]] || die "stage 'sqlite' failed (pytest exit code $SQLITE_RC)"
+    [[ $PG_RC -eq 0 ]] || die "stage 'postgres' failed (pytest exit code $PG_RC)"
+else
+    if wants sqlite; then
+        header "sqlite: pytest -m 'not browser'"
+        sqlite_env
+        echo "CIBLE_DATABASE_URL=$CIBLE_DATABASE_URL"
+        run_pytest sqlite "${SUITE_ARGS[@]}"
+    fi
+    if wants postgres; then
+        header "postgres: start a server, pytest -m 'not browser'"
+        pg_start
+        sqlite_env # for a fresh var dir; the database URL is replaced just below
+        export CIBLE_DATABASE_URL="$PG_URL"
+        echo "CIBLE_DATABASE_URL=$CIBLE_DATABASE_URL"
+        run_pytest postgres "${SUITE_ARGS[@]}"
+        pg_stop
+    fi
 fi
 
 # ---- (e) browser ----------------------------------------------------------------------------
