@@ -1,0 +1,494 @@
+"""Every write to tasks and notifications.
+
+Machines create most tasks (a nurture step, an SLA escalation) and may run twice: a `key` makes
+each of those writes idempotent. Notifications are in-app rows first; their optional email is
+sent after the transaction commits and never raises into the caller, so a mail server that is
+down loses no notification and breaks no sweep.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import smtplib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import EmailMessage, get_connection
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+
+from cible.core import access
+from cible.core.audit import audit_context
+from cible.core.bulk import bulk_insert, log_bulk
+from cible.core.errors import ConflictError, FieldError, PermissionDenied, ValidationFailed
+from cible.engagement.interactions.models import InteractionChannel, InteractionKind
+from cible.engagement.interactions.services import record_interaction
+from cible.engagement.tasks import policy
+from cible.engagement.tasks.models import Notification, Task, TaskKind
+from cible.people.models import Contact, Organisation
+from cible.people.references import resolve_owner, resolve_visible
+
+logger = logging.getLogger(__name__)
+
+Text = str | Promise  # a lazy string is rendered in each recipient's language
+
+# What a task that "happened" records on the timeline, and with which outcome.
+INTERACTION_OF = {
+    TaskKind.CALL: (InteractionKind.CALL, "connected"),
+    TaskKind.MEETING: (InteractionKind.MEETING, "held"),
+}
+# Audit channels to the interaction channels they arrive through.
+INTERACTION_CHANNEL = {"ui": "ui", "api": "api", "import": "import", "job": "job", "cli": "job"}
+KEY_BATCH = 5_000
+
+
+@dataclass(frozen=True)
+class TaskRow:
+    """One task of `create_tasks`; references may be objects or ids."""
+
+    assignee: Any
+    title: str
+    due_at: dt.datetime | None = None
+    kind: str = TaskKind.FOLLOW_UP
+    note: str = ""
+    contact: Any = None
+    organisation: Any = None
+    source: str = ""
+    key: str | None = None
+
+
+def _pk(value: Any) -> int | None:
+    return None if value is None else int(getattr(value, "pk", value))
+
+
+def _check(
+    *, title: str, kind: str, note: str, source: str, key: str | None, due_at: Any
+) -> list[FieldError]:
+    errors: list[FieldError] = []
+    if not title.strip():
+        errors.append(FieldError("title", _("say what is to be done")))
+    elif len(title) > 200:
+        errors.append(FieldError("title", _("at most 200 characters")))
+    if kind not in TaskKind.values:
+        allowed = ", ".join(TaskKind.values)
+        errors.append(
+            FieldError(
+                "kind",
+                _("« %(value)s » is not a kind of task (use %(allowed)s)")
+                % {"value": kind, "allowed": allowed},
+            )
+        )
+    if len(note) > 5000:
+        errors.append(FieldError("note", _("at most 5,000 characters")))
+    if len(source) > 100:
+        errors.append(FieldError("source", _("at most 100 characters")))
+    if key is not None and not 0 < len(key) <= 200:
+        errors.append(FieldError("key", _("between 1 and 200 characters")))
+    if due_at is not None and (not isinstance(due_at, dt.datetime) or timezone.is_naive(due_at)):
+        errors.append(FieldError("due_at", _("a date and time with its time zone")))
+    return errors
+
+
+def _interaction_channel(channel: str) -> str:
+    return INTERACTION_CHANNEL.get(str(channel), InteractionChannel.JOB)
+
+
+def create_task(
+    *,
+    assignee: Any,
+    title: str,
+    actor: Any,
+    channel: str,
+    due_at: dt.datetime | None = None,
+    kind: str = TaskKind.FOLLOW_UP,
+    note: str = "",
+    contact: Contact | None = None,
+    organisation: Organisation | None = None,
+    source: str = "",
+    key: str | None = None,
+) -> Task:
+    """One task for `assignee`; the same `key` twice returns the task stored the first time.
+
+    `actor` None is a machine (a nurture step, an SLA sweep). A person may give tasks to
+    themselves, their teammates and the teams they manage, about records they can see.
+    """
+    if key is not None and (stored := Task.objects.filter(key=key).first()) is not None:
+        return stored
+    errors = _check(title=title, kind=kind, note=note, source=source, key=key, due_at=due_at)
+    if assignee is None or not getattr(assignee, "is_active", False):
+        errors.append(FieldError("assignee", _("choose an active user")))
+    if errors:
+        raise ValidationFailed(errors=errors)
+    if not policy.may_assign(actor, assignee.pk):
+        raise PermissionDenied(_("You may not give tasks to %(user)s.") % {"user": assignee})
+    for record in (contact, organisation):
+        if actor is not None and record is not None and not access.can(actor, "view", record):
+            raise PermissionDenied(_("You may not see %(record)s.") % {"record": record})
+    if organisation is None and contact is not None:
+        organisation = contact.organisation
+    task = Task(
+        assignee=assignee,
+        title=title.strip(),
+        note=note.strip(),
+        kind=kind,
+        due_at=due_at,
+        contact=contact,
+        organisation=organisation,
+        source=source,
+        key=key,
+        created_by=actor,
+    )
+    try:
+        with transaction.atomic(), audit_context(actor=actor, channel=channel):
+            task.save()
+            if actor is not None and actor.pk != assignee.pk:
+                _tell_assignee(task, by=actor)
+    except IntegrityError:
+        # The same key stored by a concurrent call between our look-up and our insert.
+        stored = Task.objects.filter(key=key).first() if key is not None else None
+        if stored is None:
+            raise
+        return stored
+    return task
+
+
+def task_create(*, actor: Any, channel: str, data: Mapping[str, Any]) -> tuple[Task, bool]:
+    """A task from the API's ids; returns it and whether it is new (False: its key was known).
+
+    A key already used by a task the actor may not see is refused rather than revealing it.
+    """
+    key = data.get("key")
+    if key is not None:
+        stored = Task.objects.filter(key=key).first()
+        if stored is not None:
+            if not policy.may_handle(actor, stored.assignee_id):
+                raise ConflictError(
+                    errors=[FieldError("key", _("already used by a task you may not see"))]
+                )
+            return stored, False
+    errors: list[FieldError] = []
+    assignee = actor
+    if data.get("assignee") is not None:
+        assignee = resolve_owner(data["assignee"], errors)
+    contact = resolve_visible(Contact, data.get("contact"), "contact", actor, errors)
+    organisation = resolve_visible(
+        Organisation, data.get("organisation"), "organisation", actor, errors
+    )
+    if errors:
+        raise ValidationFailed(
+            errors=[FieldError(_owner_field(e.field), e.message) for e in errors]
+        )
+    task = create_task(
+        assignee=assignee,
+        title=str(data.get("title") or ""),
+        actor=actor,
+        channel=channel,
+        due_at=data.get("due_at"),
+        kind=str(data.get("kind") or TaskKind.FOLLOW_UP),
+        note=str(data.get("note") or ""),
+        contact=contact,
+        organisation=organisation,
+        source=str(data.get("source") or "api"),
+        key=key,
+    )
+    return task, True
+
+
+def _owner_field(field: str) -> str:
+    return "assignee" if field == "owner" else field
+
+
+def _tell_assignee(task: Task, *, by: Any) -> None:
+    notify(
+        users=[task.assignee],
+        title=translation.gettext_lazy("A task for you"),
+        body=f"{task.title} ({by.get_full_name() or by.get_username()})",
+        url="/tasks/",
+        key=f"task:{task.pk}:to:{task.assignee_id}",
+    )
+
+
+def create_tasks(*, rows: Sequence[TaskRow], channel: str, actor: Any = None) -> int:
+    """Insert many tasks in one set-based write; rows whose key exists (or repeats) are skipped.
+
+    Meant for machines (nurture steps over thousands of contacts): rows are checked for shape,
+    not for the actor's rights. Returns the number of tasks created.
+    """
+    errors: list[FieldError] = []
+    for index, row in enumerate(rows):
+        for error in _check(
+            title=row.title,
+            kind=row.kind,
+            note=row.note,
+            source=row.source,
+            key=row.key,
+            due_at=row.due_at,
+        ):
+            errors.append(FieldError(f"rows.{index}.{error.field}", error.message))
+        if row.assignee is None:
+            errors.append(FieldError(f"rows.{index}.assignee", _("choose an active user")))
+    if errors:
+        raise ValidationFailed(errors=errors)
+    contact_orgs = _organisations_of({_pk(r.contact) for r in rows if r.organisation is None})
+    now = timezone.now()
+    created_by = _pk(actor)
+    for _attempt in range(3):
+        fresh = _without_known_keys(rows)
+        values = [
+            (
+                _pk(row.assignee),
+                row.title.strip(),
+                row.note.strip(),
+                row.kind,
+                row.due_at,
+                _pk(row.contact),
+                _pk(row.organisation)
+                if row.organisation is not None
+                else contact_orgs.get(_pk(row.contact)),
+                row.source,
+                row.key,
+                created_by,
+                now,
+            )
+            for row in fresh
+        ]
+        try:
+            with transaction.atomic():
+                written = bulk_insert(Task, COLUMNS, values)
+                if written:
+                    log_bulk(actor=actor, channel=channel, model=Task, rows=written)
+            return written
+        except IntegrityError:
+            continue  # a concurrent writer stored some of these keys: look again
+    raise ConflictError(_("Tasks with the same keys are being created elsewhere; try again."))
+
+
+COLUMNS = [
+    "assignee_id",
+    "title",
+    "note",
+    "kind",
+    "due_at",
+    "contact_id",
+    "organisation_id",
+    "source",
+    "key",
+    "created_by_id",
+    "created_at",
+]
+
+
+def _organisations_of(contact_ids: set[int | None]) -> dict[int | None, int | None]:
+    ids: list[int] = [pk for pk in contact_ids if pk is not None]
+    found: dict[int | None, int | None] = {}
+    for start in range(0, len(ids), KEY_BATCH):
+        chunk = ids[start : start + KEY_BATCH]
+        found.update(Contact.objects.filter(pk__in=chunk).values_list("pk", "organisation_id"))
+    return found
+
+
+def _without_known_keys(rows: Sequence[TaskRow]) -> list[TaskRow]:
+    keys = [r.key for r in rows if r.key is not None]
+    known: set[str] = set()
+    for start in range(0, len(keys), KEY_BATCH):
+        chunk = keys[start : start + KEY_BATCH]
+        known.update(
+            k for k in Task.objects.filter(key__in=chunk).values_list("key", flat=True) if k
+        )
+    fresh = []
+    for row in rows:
+        if row.key is not None:
+            if row.key in known:
+                continue
+            known.add(row.key)  # the same key twice in one call: the first row wins
+        fresh.append(row)
+    return fresh
+
+
+def complete_task(
+    *, task: Task, actor: Any, outcome: str = "", channel: str, happened: bool = False
+) -> Task:
+    """Mark `task` done with what came of it. `happened` on a call or meeting task about a
+    contact or an organisation also records that call or meeting on their timeline."""
+    if not policy.may_handle(actor, task.assignee_id):
+        raise PermissionDenied(_("You may not complete this task."))
+    outcome = outcome.strip()
+    if len(outcome) > 2000:
+        raise ValidationFailed(errors=[FieldError("outcome", _("at most 2,000 characters"))])
+    with transaction.atomic(), audit_context(actor=actor, channel=channel):
+        locked = Task.objects.select_for_update().get(pk=task.pk)
+        if locked.done_at is not None:
+            raise ConflictError(
+                _("This task was already done on %(when)s.")
+                % {"when": timezone.localtime(locked.done_at).strftime("%Y-%m-%d %H:%M")}
+            )
+        locked.done_at = timezone.now()
+        locked.outcome = outcome
+        locked.save(update_fields=["done_at", "outcome"])
+        interaction = INTERACTION_OF.get(TaskKind(locked.kind))
+        if happened and interaction and (locked.contact_id or locked.organisation_id):
+            kind, result = interaction
+            record_interaction(
+                kind=kind,
+                contact=locked.contact,
+                organisation=locked.organisation,
+                owner=locked.assignee,
+                outcome=result,
+                subject=locked.title,
+                notes=outcome,
+                channel=_interaction_channel(channel),
+                actor=actor,
+            )
+    task.done_at, task.outcome = locked.done_at, locked.outcome
+    return task
+
+
+def reassign_task(*, task: Task, assignee: Any, actor: Any, channel: str) -> Task:
+    """Give an open task to someone else, who is told in the app."""
+    if not policy.may_handle(actor, task.assignee_id):
+        raise PermissionDenied(_("You may not reassign this task."))
+    if assignee is None or not getattr(assignee, "is_active", False):
+        raise ValidationFailed(errors=[FieldError("assignee", _("choose an active user"))])
+    if not policy.may_assign(actor, assignee.pk):
+        raise PermissionDenied(_("You may not give tasks to %(user)s.") % {"user": assignee})
+    if task.done_at is not None:
+        raise ConflictError(_("This task is already done."))
+    if assignee.pk == task.assignee_id:
+        return task
+    with transaction.atomic(), audit_context(actor=actor, channel=channel):
+        task.assignee = assignee
+        task.save(update_fields=["assignee"])
+        if actor is None or actor.pk != assignee.pk:
+            _tell_assignee(task, by=actor or assignee)
+    return task
+
+
+def task_reassign_to(*, task: Task, assignee_id: int, actor: Any, channel: str) -> Task:
+    """`reassign_task` to a user id (the API)."""
+    errors: list[FieldError] = []
+    assignee = resolve_owner(assignee_id, errors)
+    if errors:
+        raise ValidationFailed(errors=[FieldError("assignee", e.message) for e in errors])
+    return reassign_task(task=task, assignee=assignee, actor=actor, channel=channel)
+
+
+# --- notifications ------------------------------------------------------------------------------
+
+
+def _users(users: Iterable[Any]) -> list[Any]:
+    ids = {pk for u in users if (pk := _pk(u)) is not None}
+    User = get_user_model()
+    return list(
+        User.objects.filter(pk__in=ids, is_active=True).select_related("profile").order_by("pk")
+    )
+
+
+def _language(user: Any) -> str:
+    profile = getattr(user, "profile", None)
+    return profile.language if profile is not None else settings.LANGUAGE_CODE
+
+
+def notify(
+    *,
+    users: Iterable[Any],
+    title: Text,
+    body: Text = "",
+    url: str = "",
+    email: bool = False,
+    key: str | None = None,
+) -> int:
+    """Tell `users` (objects or ids) in the app, and by email when `email`; return how many
+    notifications were created. The same (user, key) twice notifies nobody the second time.
+
+    `title` and `body` may be lazy strings (`gettext_lazy`, `format_lazy`): each user reads
+    them in their own language. `url` is a path on this site ("/leads/12/").
+    """
+    if url and (not url.startswith("/") or url.startswith("//")):
+        raise ValidationFailed(errors=[FieldError("url", _("a path on this site, like /leads/"))])
+    if key is not None and not 0 < len(key) <= 200:
+        raise ValidationFailed(errors=[FieldError("key", _("between 1 and 200 characters"))])
+    recipients = _users(users)
+    if key is not None:
+        told = set(
+            Notification.objects.filter(
+                key=key, user_id__in=[u.pk for u in recipients]
+            ).values_list("user_id", flat=True)
+        )
+        recipients = [u for u in recipients if u.pk not in told]
+    if not recipients:
+        return 0
+    rows = []
+    for user in recipients:
+        with translation.override(_language(user)):
+            rows.append(
+                Notification(
+                    user=user, title=str(title)[:200], body=str(body)[:5000], url=url, key=key
+                )
+            )
+    with transaction.atomic():
+        # ignore_conflicts: a concurrent call with the same key already told some of them.
+        Notification.objects.bulk_create(rows, ignore_conflicts=key is not None)
+        if email:
+            mailed = [(u, r) for u, r in zip(recipients, rows, strict=True) if u.email]
+            transaction.on_commit(lambda: send_emails(mailed))
+    return len(rows)
+
+
+def send_emails(pairs: Sequence[tuple[Any, Notification]]) -> int:
+    """Email each (user, notification) through one SMTP connection, in the user's language.
+
+    Never raises: a refused or unreachable server is logged, the in-app notification stays.
+    Returns the number of emails the server accepted.
+    """
+    if not pairs:
+        return 0
+    sent = 0
+    try:
+        connection = get_connection(fail_silently=False)
+        connection.open()
+    except (OSError, smtplib.SMTPException):
+        logger.exception("notification emails: cannot reach the mail server")
+        return 0
+    try:
+        for user, notification in pairs:
+            try:
+                sent += connection.send_messages([_email(user, notification)]) or 0
+            except (OSError, smtplib.SMTPException):
+                logger.exception(
+                    "notification email to user %s (notification %s) failed",
+                    user.pk,
+                    notification.pk,
+                )
+    finally:
+        try:
+            connection.close()
+        except (OSError, smtplib.SMTPException):
+            logger.warning("notification emails: the connection did not close cleanly")
+    return sent
+
+
+def _email(user: Any, notification: Notification) -> EmailMessage:
+    link = f"{settings.SITE_URL}{notification.url}" if notification.url else settings.SITE_URL
+    with translation.override(_language(user)):
+        context = {"user": user, "notification": notification, "link": link}
+        text = render_to_string("tasks/email/notification.txt", context)
+        subject = _("[Cible] %(title)s") % {"title": notification.title}
+    return EmailMessage(subject=subject, body=text, to=[user.email])
+
+
+def mark_read(*, user: Any, ids: Iterable[int] | None = None, all: bool = False) -> int:
+    """Mark `user`'s notifications `ids` (or all of them) read; return how many were unread."""
+    unread = Notification.objects.filter(user=user, read_at__isnull=True)
+    if not all:
+        chosen = list(ids or ())
+        if not chosen:
+            raise ValidationFailed(errors=[FieldError("ids", _("name notifications, or all"))])
+        unread = unread.filter(pk__in=chosen)
+    return unread.update(read_at=timezone.now())
