@@ -49,8 +49,12 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def counted(self) -> int:
-        """Rows counted, up to one past the cap (so that "more than the cap" is known)."""
-        return int(self.object_list[: self.cap + 1].count())  # type: ignore[attr-defined]
+        """Rows counted, up to one past the cap (so that "more than the cap" is known). Without
+        the ordering: kept in the limited subquery, it would sort every matching row."""
+        rows = self.object_list
+        if hasattr(rows, "order_by"):
+            rows = rows.order_by()
+        return int(rows[: self.cap + 1].count())  # type: ignore[attr-defined]
 
     @cached_property
     def count(self) -> int:
