@@ -138,6 +138,18 @@ DEFAULT_FROM_EMAIL = env_str("CIBLE_EMAIL_FROM", "Cible <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # The address people reach Cible at: links in emails (tracking, unsubscribe) are built on it.
 SITE_URL = env_str("CIBLE_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# SMTP connections a sending batch uses at once (more help with a distant, slow server).
+MAIL_SMTP_CONNECTIONS = env_int("CIBLE_MAIL_SMTP_CONNECTIONS", 1)
+# Bounces: delivery status notifications read from a Maildir folder and/or an IMAP mailbox,
+# and an inbound webhook (POST /api/v1/mail/bounces, header X-Cible-Webhook-Secret).
+MAIL_BOUNCE_MAILDIR = env_str("CIBLE_MAIL_BOUNCE_MAILDIR", "")
+MAIL_BOUNCE_IMAP_HOST = env_str("CIBLE_MAIL_BOUNCE_IMAP_HOST", "")
+MAIL_BOUNCE_IMAP_PORT = env_int("CIBLE_MAIL_BOUNCE_IMAP_PORT", 993)
+MAIL_BOUNCE_IMAP_USER = env_str("CIBLE_MAIL_BOUNCE_IMAP_USER", "")
+MAIL_BOUNCE_IMAP_PASSWORD = env_str("CIBLE_MAIL_BOUNCE_IMAP_PASSWORD", "")
+MAIL_BOUNCE_IMAP_FOLDER = env_str("CIBLE_MAIL_BOUNCE_IMAP_FOLDER", "INBOX")
+MAIL_BOUNCE_IMAP_SSL = env_bool("CIBLE_MAIL_BOUNCE_IMAP_SSL", True)
+MAIL_WEBHOOK_SECRET = env_str("CIBLE_MAIL_WEBHOOK_SECRET", "")
 
 # --- authentication --------------------------------------------------------------------------
 LOGIN_URL = "login"

@@ -1,0 +1,276 @@
+"""Bounces: delivery failures reported after the SMTP server accepted a message.
+
+They arrive as delivery status notifications (RFC 3464 `multipart/report;
+report-type=delivery-status`) in a mailbox — a Maildir folder (`MAIL_BOUNCE_MAILDIR`) or an IMAP
+folder (`MAIL_BOUNCE_IMAP_*`) — or from a provider's webhook (`POST /api/v1/mail/bounces`).
+
+A hard bounce (status 5.x.x) marks the message bounced and sets the contact's
+`email_bounced_at`: nobody sends to that address again. A soft one (4.x.x) is only counted.
+Each report is stored once (`Bounce.report_id`), so reading a mailbox twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email
+import email.policy
+import hashlib
+import imaplib
+import mailbox
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from email.message import Message
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from cible.core.audit import audit_context
+from cible.core.concurrency import save_versioned
+from cible.nurture.mailing.events import record_events
+from cible.nurture.mailing.models import Bounce, BounceKind, MessageStatus, OutboundMessage
+from cible.people.models import Contact
+
+_STATUS = re.compile(r"\b([245])\.\d{1,3}\.\d{1,3}\b")
+
+
+@dataclass(frozen=True)
+class Notification:
+    """One failed recipient of a delivery status notification."""
+
+    report_id: str
+    email: str
+    status: str
+    diagnostic: str
+    message_id: str  # the Message-ID of the message that bounced, when the report quotes it
+
+
+@dataclass(frozen=True)
+class BounceReport:
+    read: int = 0
+    hard: int = 0
+    soft: int = 0
+    ignored: int = 0  # not a delivery report, or one already recorded
+
+
+def _address(value: str) -> str:
+    """ "rfc822; Jane@Example.com" → "jane@example.com"."""
+    return (
+        value.partition(";")[2].strip().strip("<>").lower()
+        if ";" in value
+        else value.strip().lower()
+    )
+
+
+def _original_message_id(report: Message) -> str:
+    for part in report.walk():
+        kind = part.get_content_type()
+        if kind == "message/rfc822":
+            payload = part.get_payload()
+            inner = payload[0] if isinstance(payload, list) and payload else None
+            if isinstance(inner, Message) and inner.get("Message-ID"):
+                return str(inner["Message-ID"]).strip()
+        elif kind == "text/rfc822-headers":
+            raw = part.get_payload(decode=True)
+            text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else ""
+            headers = email.message_from_string(text or str(part.get_payload()))
+            if headers.get("Message-ID"):
+                return str(headers["Message-ID"]).strip()
+    return ""
+
+
+def _status_blocks(report: Message) -> list[Message]:
+    for part in report.walk():
+        if part.get_content_type() == "message/delivery-status":
+            payload = part.get_payload()
+            if isinstance(payload, list):
+                return [block for block in payload if isinstance(block, Message)]
+    return []
+
+
+def parse_dsn(raw: bytes | Message) -> list[Notification]:
+    """The failed recipients of a delivery status notification ([] for any other message)."""
+    report = (
+        email.message_from_bytes(raw, policy=email.policy.compat32)
+        if isinstance(raw, bytes)
+        else raw
+    )
+    if report.get_content_type() != "multipart/report":
+        return []
+    blocks = _status_blocks(report)
+    if not blocks:
+        return []
+    own_id = str(report.get("Message-ID") or "").strip()
+    if not own_id:
+        own_id = "sha256:" + hashlib.sha256(report.as_bytes()).hexdigest()
+    original = _original_message_id(report)
+    found = []
+    for block in blocks[1:] or blocks:  # the first block describes the whole message
+        recipient = _address(
+            str(block.get("Final-Recipient") or block.get("Original-Recipient") or "")
+        )
+        action = str(block.get("Action") or "").strip().lower()
+        match = _STATUS.search(str(block.get("Status") or ""))
+        if not recipient or not match or action in ("delivered", "relayed", "expanded"):
+            continue
+        found.append(
+            Notification(
+                report_id=f"{own_id}|{recipient}"[:255],
+                email=recipient,
+                status=match.group(0),
+                diagnostic=" ".join(str(block.get("Diagnostic-Code") or "").split())[:2000],
+                message_id=original,
+            )
+        )
+    return found
+
+
+def _message_for(notification_email: str, message_id: str) -> OutboundMessage | None:
+    if message_id:
+        found = OutboundMessage.objects.filter(message_id=message_id).first()
+        if found is not None:
+            return found
+    if notification_email:
+        return (
+            OutboundMessage.objects.filter(
+                to_email__iexact=notification_email, status=MessageStatus.SENT
+            )
+            .order_by("-sent_at")
+            .first()
+        )
+    return None
+
+
+def bounce_record(
+    *,
+    email_address: str,
+    status: str,
+    diagnostic: str = "",
+    message_id: str = "",
+    report_id: str = "",
+    source: str,
+) -> Bounce | None:
+    """Record one bounce; None when this report was recorded before (idempotent)."""
+    kind = BounceKind.HARD if status.startswith("5") else BounceKind.SOFT
+    report_id = report_id or f"{source}|{message_id}|{email_address}|{status}"[:255]
+    if Bounce.objects.filter(report_id=report_id).exists():
+        return None
+    message = _message_for(email_address, message_id)
+    contact_id = message.contact_id if message is not None else None
+    if contact_id is None and email_address:
+        contact_id = (
+            Contact.objects.filter(email__iexact=email_address).values_list("pk", flat=True).first()
+        )
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            bounce = Bounce.objects.create(
+                report_id=report_id,
+                message=message,
+                contact_id=contact_id,
+                email=email_address[:254],
+                kind=kind,
+                status=status[:12],
+                diagnostic=diagnostic[:2000],
+                source=source,
+                received_at=now,
+            )
+            if kind == BounceKind.HARD:
+                _hard(message, contact_id, now, diagnostic or status)
+    except IntegrityError:
+        return None  # the same report, recorded by a concurrent reader
+    return bounce
+
+
+def _hard(message: OutboundMessage | None, contact_id: int | None, now: Any, reason: str) -> None:
+    if message is not None:
+        OutboundMessage.objects.filter(pk=message.pk).update(
+            status=MessageStatus.BOUNCED, bounced_at=now, last_error=reason[:2000]
+        )
+        record_events([(message, "email_bounced", "bounced", now, {"reason": reason[:500]})])
+    if contact_id is not None:
+        contact = Contact.objects.select_for_update().get(pk=contact_id)
+        if contact.email_bounced_at is None:
+            contact.email_bounced_at = now
+            with audit_context(actor=None, channel="job"):
+                save_versioned(contact)
+        OutboundMessage.objects.filter(contact_id=contact_id, status=MessageStatus.QUEUED).update(
+            status=MessageStatus.SUPPRESSED, suppressed_reason="bounced"
+        )
+
+
+def _record_all(raw_messages: Iterator[bytes], source: str) -> BounceReport:
+    read = hard = soft = ignored = 0
+    for raw in raw_messages:
+        read += 1
+        notifications = parse_dsn(raw)
+        if not notifications:
+            ignored += 1
+        for notification in notifications:
+            bounce = bounce_record(
+                email_address=notification.email,
+                status=notification.status,
+                diagnostic=notification.diagnostic,
+                message_id=notification.message_id,
+                report_id=notification.report_id,
+                source=source,
+            )
+            if bounce is None:
+                ignored += 1
+            elif bounce.kind == BounceKind.HARD:
+                hard += 1
+            else:
+                soft += 1
+    return BounceReport(read=read, hard=hard, soft=soft, ignored=ignored)
+
+
+def _maildir_messages(path: str) -> Iterator[bytes]:
+    """New messages of the Maildir, each moved to cur/ and flagged seen once read."""
+    box = mailbox.Maildir(path, factory=None, create=False)
+    for key in list(box.iterkeys()):
+        message = box.get_message(key)
+        if "S" in message.get_flags():
+            continue
+        yield message.as_bytes()
+        message.set_subdir("cur")
+        message.add_flag("S")
+        box[key] = message
+
+
+def _imap_messages() -> Iterator[bytes]:
+    host = getattr(settings, "MAIL_BOUNCE_IMAP_HOST", "")
+    port = int(getattr(settings, "MAIL_BOUNCE_IMAP_PORT", 993))
+    use_ssl = bool(getattr(settings, "MAIL_BOUNCE_IMAP_SSL", True))
+    client = imaplib.IMAP4_SSL(host, port) if use_ssl else imaplib.IMAP4(host, port)
+    try:
+        client.login(
+            getattr(settings, "MAIL_BOUNCE_IMAP_USER", ""),
+            getattr(settings, "MAIL_BOUNCE_IMAP_PASSWORD", ""),
+        )
+        client.select(getattr(settings, "MAIL_BOUNCE_IMAP_FOLDER", "INBOX"))
+        _status, data = client.search(None, "UNSEEN")
+        for number in (data[0] or b"").split():
+            _status, parts = client.fetch(number.decode(), "(RFC822)")  # marks the message \Seen
+            for part in parts:
+                if isinstance(part, tuple) and len(part) == 2:
+                    yield part[1]
+    finally:
+        with contextlib.suppress(imaplib.IMAP4.error, OSError):
+            client.logout()
+
+
+def bounces_read_mailboxes() -> BounceReport:
+    """Read the configured bounce mailboxes (Maildir, IMAP or both); safe to run twice."""
+    report = BounceReport()
+    maildir = getattr(settings, "MAIL_BOUNCE_MAILDIR", "")
+    if maildir:
+        report = _sum(report, _record_all(_maildir_messages(str(maildir)), "maildir"))
+    if getattr(settings, "MAIL_BOUNCE_IMAP_HOST", ""):
+        report = _sum(report, _record_all(_imap_messages(), "imap"))
+    return report
+
+
+def _sum(a: BounceReport, b: BounceReport) -> BounceReport:
+    return BounceReport(a.read + b.read, a.hard + b.hard, a.soft + b.soft, a.ignored + b.ignored)

@@ -1,0 +1,50 @@
+"""Forms of the mailing pages: lenient text in, the services validate (core.forms)."""
+
+from __future__ import annotations
+
+import calendar
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from cible.core.forms import StyledForm
+from cible.nurture.mailing.models import MessageStatus
+
+
+class TemplateForm(StyledForm):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    description = forms.CharField(label=_("Purpose"), max_length=255, required=False)
+    subject_fr = forms.CharField(label=_("Subject"), max_length=2000, required=False)
+    body_fr = forms.CharField(
+        label=_("Body"), required=False, widget=forms.Textarea(attrs={"rows": 14})
+    )
+    subject_en = forms.CharField(label=_("Subject"), max_length=2000, required=False)
+    body_en = forms.CharField(
+        label=_("Body"), required=False, widget=forms.Textarea(attrs={"rows": 14})
+    )
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        for name in ("subject_fr", "body_fr", "subject_en", "body_en"):
+            self.fields[name].widget.attrs["spellcheck"] = "true"
+            self.fields[name].strip = False  # type: ignore[attr-defined]
+
+
+def _days() -> list[tuple[str, str]]:
+    return [(str(i), calendar.day_name[i]) for i in range(7)]
+
+
+class PolicyForm(StyledForm):
+    days = forms.MultipleChoiceField(
+        label=_("Sending days"), choices=_days, widget=forms.CheckboxSelectMultiple
+    )
+    start_hour = forms.CharField(label=_("From (hour)"))
+    end_hour = forms.CharField(label=_("Until (hour)"))
+    time_zone = forms.CharField(label=_("Time zone"))
+    per_domain_per_minute = forms.CharField(label=_("Messages per minute per recipient domain"))
+    max_attempts = forms.CharField(label=_("Attempts before giving up"))
+    backoff_seconds = forms.CharField(label=_("First retry after (seconds)"))
+
+
+STATUS_CHOICES = [("", _("All")), *MessageStatus.choices]

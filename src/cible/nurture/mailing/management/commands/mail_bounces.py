@@ -1,0 +1,40 @@
+"""`cible mail_bounces`: read the bounce mailboxes now (the worker does it every ten minutes).
+
+`--maildir PATH` reads that Maildir instead of `MAIL_BOUNCE_MAILDIR`, e.g. to replay a folder.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from cible.nurture.mailing import services
+
+
+class Command(BaseCommand):
+    help = "Read delivery status notifications from the bounce mailboxes (Maildir, IMAP)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--maildir", default="", help="A Maildir folder to read instead.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["maildir"]:
+            settings.MAIL_BOUNCE_MAILDIR = options["maildir"]
+            settings.MAIL_BOUNCE_IMAP_HOST = ""
+        if not getattr(settings, "MAIL_BOUNCE_MAILDIR", "") and not getattr(
+            settings, "MAIL_BOUNCE_IMAP_HOST", ""
+        ):
+            raise CommandError(
+                "No bounce mailbox configured: set CIBLE_MAIL_BOUNCE_MAILDIR or "
+                "CIBLE_MAIL_BOUNCE_IMAP_HOST (or pass --maildir)."
+            )
+        try:
+            report = services.bounces_read_mailboxes()
+        except (OSError, FileNotFoundError) as error:
+            raise CommandError(f"Could not read the bounce mailbox: {error}") from None
+        self.stdout.write(
+            f"Read {report.read} messages: {report.hard} hard bounces, {report.soft} soft, "
+            f"{report.ignored} ignored (not a bounce report, or already recorded)."
+        )

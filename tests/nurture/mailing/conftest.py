@@ -1,0 +1,70 @@
+"""Shared setup of the mailing tests: a bilingual template and a sending window always open."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from cible.nurture.mailing import services
+from cible.nurture.mailing.models import EmailTemplate, SendPolicy
+from tests import factories
+
+BODY_FR = (
+    'Bonjour {{ contact.first_name|default:"à vous" }},\n\n'
+    "{{ organisation.trade_name }} pourrait gagner du temps.\n"
+    "{% if segments.size %}Pour une entreprise {{ segments.size }}, c'est clé.{% endif %}\n\n"
+    "Voir https://example.com/offre?x=1&y=2."
+)
+BODY_EN = (
+    "Hello {{ contact.first_name }},\n\n"
+    "{{ organisation.trade_name }} could save time.\n\n"
+    "See https://example.com/offer."
+)
+
+
+@pytest.fixture
+def template(cast: Any) -> EmailTemplate:
+    return services.template_create(
+        actor=cast.marketer,
+        channel="ui",
+        data={
+            "name": "Welcome",
+            "subject_fr": "Bienvenue {{ contact.first_name }}",
+            "body_fr": BODY_FR,
+            "subject_en": "Welcome {{ contact.first_name }}",
+            "body_en": BODY_EN,
+        },
+    )
+
+
+@pytest.fixture
+def always_open(db: Any) -> SendPolicy:
+    policy = SendPolicy.current()
+    policy.days, policy.start_hour, policy.end_hour = "0123456", 0, 24
+    policy.save()
+    return policy
+
+
+@pytest.fixture
+def people(cast: Any) -> dict[str, Any]:
+    acme = factories.organisation(cast.ae, legal_name="Acme Industries SAS", trade_name="Acme")
+    return {
+        "jeanne": factories.contact(
+            cast.ae,
+            first_name="Jeanne",
+            last_name="Roy",
+            email="jeanne@acme.fr",
+            language="fr",
+            organisation=acme.pk,
+        ),
+        "john": factories.contact(
+            cast.ae,
+            first_name="John",
+            last_name="Smith",
+            email="john@acme.co.uk",
+            language="en",
+            organisation=acme.pk,
+        ),
+        "nameless": factories.contact(cast.ae, last_name="Anonyme", email="x@other.fr"),
+    }
