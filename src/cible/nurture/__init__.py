@@ -1,4 +1,4 @@
-"""Nurture (SPEC C7, seed 004 §5): the incubator where Marketing keeps leads warm until they are ready.
+"""Nurture (SPEC C7, seed 004 §5): the incubator, where Marketing keeps leads warm until ready.
 
 - ``mailing``: email templates that speak to the person, real sending over SMTP with idempotency
   keys, suppression of opted-out and bounced people, send windows and rate limits per domain,

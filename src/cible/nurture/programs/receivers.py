@@ -1,0 +1,86 @@
+"""What the incubator does when leads move (`leads_moved`, sent after the move committed):
+
+- leads entering a stage a running program enrols from (e.g. Recycled: "Sales → Marketing to
+  start nurturing", seed 004 §4) are enrolled, with their lead;
+- contacts whose lead became an MQL (or went further) leave the programs that exit on it at
+  once, without waiting for the next advance.
+
+Both are set-based over the whole list of moves, each in its own transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from cible.core.audit import Channel
+from cible.core.errors import CibleError
+from cible.lifecycle.leads.models import Lead
+from cible.lifecycle.leads.signals import Move, leads_moved
+from cible.nurture.programs import exits, services
+from cible.nurture.programs.models import (
+    Enrolment,
+    EnrolmentSource,
+    EnrolmentStatus,
+    ExitReason,
+    NurtureProgram,
+    ProgramStatus,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def enrol_by_stage(moves: Sequence[Move]) -> int:
+    by_stage: dict[str, list[int]] = defaultdict(list)
+    for move in moves:
+        by_stage[move.to_stage].append(move.lead_id)
+    programs = NurtureProgram.objects.filter(
+        enrol_on_stage__in=list(by_stage), status__in=services.RUNNING
+    )
+    total = 0
+    for program in programs:
+        lead_ids = by_stage[program.enrol_on_stage]
+        contact_ids = Lead.objects.filter(pk__in=lead_ids, contact__isnull=False).values_list(
+            "contact_id", flat=True
+        )
+        try:
+            total += services.enrol(
+                program=program,
+                contact_ids=list(contact_ids),
+                source=EnrolmentSource.STAGE,
+                actor=None,
+                channel=Channel.JOB,
+                lead_ids=lead_ids,
+            )
+        except CibleError:
+            logger.exception("nurture: stage enrolment into program %s failed", program.pk)
+    return total
+
+
+@transaction.atomic
+def exit_ready(moves: Sequence[Move]) -> int:
+    lead_ids = [m.lead_id for m in moves if m.to_stage in exits.READY]
+    if not lead_ids:
+        return 0
+    contacts = Lead.objects.filter(pk__in=lead_ids).values("contact_id")
+    ids = Enrolment.objects.filter(
+        status=EnrolmentStatus.ACTIVE,
+        contact_id__in=contacts,
+        program__exit_on_mql=True,
+        program__status__in=(ProgramStatus.ACTIVE, ProgramStatus.PAUSED),
+    ).values_list("pk", flat=True)
+    return exits.exit_enrolments(dict.fromkeys(ids, ExitReason.MQL), now=timezone.now())
+
+
+def _on_leads_moved(sender: Any, moves: Sequence[Move], **kwargs: Any) -> None:
+    exit_ready(moves)
+    enrol_by_stage(moves)
+
+
+def connect() -> None:
+    leads_moved.connect(_on_leads_moved, dispatch_uid="nurture-leads-moved")

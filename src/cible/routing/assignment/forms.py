@@ -1,0 +1,213 @@
+"""Forms of the routing pages: lenient text in, turned into the services' data.
+
+The rule form writes up to `ROWS` conditions on one level (all or any); an OR of groups is written
+in the "advanced" JSON box, the same JSON the API takes. Targets and segments may be named by
+their name or their id.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from cible.core.errors import FieldError
+from cible.core.forms import StyledForm
+from cible.lifecycle.leads.models import RecycleReason, Stage
+from cible.people.models import Team
+from cible.routing.assignment.conditions import FIELDS
+from cible.routing.assignment.models import Action, Method
+from cible.segments.axes.models import Segment
+from cible.segments.rules.operators import operator_label
+from cible.segments.targets.models import Target
+
+ROWS = 4
+OPS = ("in", "not_in", "gte", "lte", "gt", "lt", "equals", "between", "is_empty", "is_not_empty")
+
+
+def _teams() -> list[tuple[str, str]]:
+    return [("", "—"), *((str(t.pk), t.name) for t in Team.objects.order_by("name"))]
+
+
+def _users() -> list[tuple[str, str]]:
+    users = get_user_model().objects.filter(is_active=True).order_by("first_name", "last_name")
+    return [("", "—"), *((str(u.pk), u.get_full_name() or u.get_username()) for u in users)]
+
+
+def _programs() -> list[tuple[str, str]]:
+    from cible.nurture.programs.models import NurtureProgram
+
+    return [("", "—"), *((str(p.pk), p.name) for p in NurtureProgram.objects.order_by("name"))]
+
+
+def _choice(form: forms.Form, name: str) -> forms.ChoiceField:
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField)
+    return field
+
+
+class RuleForm(StyledForm):
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=200)
+    active = forms.BooleanField(label=gettext_lazy("Active"), required=False, initial=True)
+    action = forms.ChoiceField(label=gettext_lazy("Action"), choices=Action.choices)
+    method = forms.ChoiceField(label=gettext_lazy("Method"), choices=Method.choices)
+    team = forms.ChoiceField(label=gettext_lazy("Team"), required=False)
+    user = forms.ChoiceField(label=gettext_lazy("Person"), required=False)
+    program = forms.ChoiceField(label=gettext_lazy("Nurture program"), required=False)
+    recycle_reason = forms.ChoiceField(
+        label=gettext_lazy("Recycle reason"),
+        required=False,
+        choices=[("", "—"), *RecycleReason.choices],
+    )
+    match = forms.ChoiceField(
+        label=gettext_lazy("Conditions"),
+        choices=[("all", gettext_lazy("all must hold")), ("any", gettext_lazy("any may hold"))],
+    )
+    advanced = forms.CharField(
+        label=gettext_lazy("Advanced (JSON, replaces the rows above)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _choice(self, "team").choices = _teams()
+        _choice(self, "user").choices = _users()
+        _choice(self, "program").choices = _programs()
+        field_choices = [("", "—"), *((f.name, str(f.label)) for f in FIELDS.values())]
+        op_choices = [(op, operator_label(op)) for op in OPS]
+        for i in range(ROWS):
+            self.fields[f"field_{i}"] = forms.ChoiceField(
+                label=_("Field"), choices=field_choices, required=False
+            )
+            self.fields[f"op_{i}"] = forms.ChoiceField(
+                label=_("Operator"), choices=op_choices, required=False
+            )
+            self.fields[f"value_{i}"] = forms.CharField(
+                label=_("Value"), required=False, max_length=2000
+            )
+        for name, field in self.fields.items():
+            if name.startswith(("field_", "op_", "value_")):
+                css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+                field.widget.attrs["class"] = f"{css} form-control-sm"
+
+    def action_fields(self) -> list[Any]:
+        return [self[n] for n in ("action", "method", "team", "user", "program", "recycle_reason")]
+
+    def condition_rows(self) -> list[tuple[Any, Any, Any]]:
+        return [(self[f"field_{i}"], self[f"op_{i}"], self[f"value_{i}"]) for i in range(ROWS)]
+
+    @staticmethod
+    def initial_for(rule: Any) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "name": rule.name,
+            "active": rule.active,
+            "action": rule.action,
+            "method": rule.method,
+            "team": rule.team_id or "",
+            "user": rule.user_id or "",
+            "program": rule.program_id or "",
+            "recycle_reason": rule.recycle_reason,
+            "match": (rule.conditions or {}).get("match", "all"),
+        }
+        items = (rule.conditions or {}).get("conditions", [])
+        if len(items) > ROWS or any("conditions" in item for item in items):
+            data["advanced"] = json.dumps(rule.conditions, ensure_ascii=False)
+            return data
+        for i, item in enumerate(items):
+            value = item.get("value")
+            data[f"field_{i}"] = item.get("field")
+            data[f"op_{i}"] = item.get("op")
+            data[f"value_{i}"] = (
+                ", ".join(str(v) for v in value) if isinstance(value, list) else value or ""
+            )
+        return data
+
+    def rule_data(self) -> tuple[dict[str, Any], list[FieldError]]:
+        """The services' data, and the problems found turning names into ids."""
+        cleaned = self.cleaned_data
+        errors: list[FieldError] = []
+        data = {k: cleaned.get(k) for k in ("name", "active", "action", "method", "team")}
+        data.update({k: cleaned.get(k) for k in ("user", "program", "recycle_reason")})
+        advanced = (cleaned.get("advanced") or "").strip()
+        if advanced:
+            try:
+                data["conditions"] = json.loads(advanced)
+            except ValueError as error:
+                errors.append(FieldError("advanced", _("not valid JSON: %(e)s") % {"e": error}))
+            return data, errors
+        items: list[dict[str, Any]] = []
+        for i in range(ROWS):
+            name = cleaned.get(f"field_{i}")
+            if not name:
+                continue
+            op = cleaned.get(f"op_{i}") or "in"
+            raw = (cleaned.get(f"value_{i}") or "").strip()
+            parts = [p.strip() for p in raw.split(",") if p.strip()]
+            item: dict[str, Any] = {"field": name, "op": op}
+            if op in ("in", "not_in"):
+                item["value"] = [self._ref(name, p, f"value_{i}", errors) for p in parts]
+            elif op == "between":
+                item["value"] = parts
+            elif op not in ("is_empty", "is_not_empty"):
+                item["value"] = raw
+            items.append(item)
+        data["conditions"] = {"match": cleaned.get("match") or "all", "conditions": items}
+        return data, errors
+
+    @staticmethod
+    def _ref(name: str, text: str, where: str, errors: list[FieldError]) -> Any:
+        """A target or segment named by its name (or id); other fields keep the text."""
+        if name not in ("target", "segment") or text.isdigit():
+            return text
+        model: Any = Target if name == "target" else Segment
+        found = model.objects.filter(name__iexact=text).values_list("pk", flat=True).first()
+        if found is None:
+            errors.append(
+                FieldError(
+                    where, _("no %(kind)s is named « %(name)s »") % {"kind": _(name), "name": text}
+                )
+            )
+            return text
+        return found
+
+
+class MemberForm(StyledForm):
+    team = forms.ChoiceField(label=gettext_lazy("Team"))
+    user = forms.ChoiceField(label=gettext_lazy("Person"))
+    capacity = forms.CharField(label=gettext_lazy("Capacity"), initial="20", max_length=10)
+    available = forms.BooleanField(label=gettext_lazy("Available"), required=False, initial=True)
+    away_from = forms.CharField(
+        label=gettext_lazy("Away from"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    away_until = forms.CharField(
+        label=gettext_lazy("Away until"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _choice(self, "team").choices = _teams()
+        _choice(self, "user").choices = _users()
+
+
+class SettingsForm(StyledForm):
+    trigger_stages = forms.MultipleChoiceField(
+        label=gettext_lazy("Route leads entering"),
+        choices=[(s.value, s.label) for s in (Stage.PROSPECT, Stage.MQL, Stage.SAL, Stage.SQL)],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    on_arrival = forms.BooleanField(
+        label=gettext_lazy("Route new leads on arrival"), required=False
+    )
+    account_matching = forms.BooleanField(
+        label=gettext_lazy("Account matching first"), required=False
+    )
