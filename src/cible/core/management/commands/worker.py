@@ -43,4 +43,8 @@ class Command(BaseCommand):
             worker_type="thread",
             # A task is picked up within a second of being queued, even after a quiet hour.
             max_delay=1.0,
+            # A worker killed in the middle of a locked task (the nurture advance, sending)
+            # leaves its lock behind, and every later run would be skipped. Those tasks are
+            # safe to run twice at once (claims, skip-locked rows), so a new worker clears them.
+            flush_locks=True,
         )
