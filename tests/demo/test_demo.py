@@ -196,9 +196,13 @@ class TestSmallDataset:
             "lead",
             "interaction",
         }
-        assert sorted(bulk.values_list("content_type__model", flat=True)) == sorted(bulk_models)
-        assert LogEntry.objects.filter(object_pk="", action=LogEntry.Action.CREATE).count() == len(
-            bulk_models
+        logged = Counter(bulk.values_list("content_type__model", flat=True))
+        # The base is bulk-loaded once per model; the incubator's three weeks then run through
+        # the real services, which log each of their set-based writes (emails queued, sent …).
+        assert set(logged) == bulk_models | {"outboundmessage", "task"}
+        assert all(logged[model] == 1 for model in bulk_models - {"interaction"})
+        assert LogEntry.objects.filter(object_pk="", action=LogEntry.Action.CREATE).count() == sum(
+            logged.values()
         )
 
     def test_geography_sizes_and_crms_are_spread(self, small: DemoContext) -> None:

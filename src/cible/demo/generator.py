@@ -35,6 +35,8 @@ STEP_MODULES = (
     "cible.demo.engagement",
     "cible.demo.scoring",
     "cible.demo.lifecycle",
+    "cible.demo.nurture",
+    "cible.demo.routing",
 )
 
 DEMO_PASSWORD = "demo-cible-2026"  # noqa: S105 - public by design, listed by `demo_logins`

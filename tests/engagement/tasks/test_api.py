@@ -62,7 +62,7 @@ def test_managers_reassign_and_people_read_their_notifications(cast, api_for):  
     assert moved.status_code == 200 and moved.json()["assignee"] == cast.ae2.pk
     api = api_for(cast.ae2)
     items = api.get("/notifications").json()["items"]
-    assert [n["title"] for n in items] == ["A task for you"]
+    assert [n["title"] for n in items] == ["Une tâche pour vous"]  # in Basile's language (fr)
     assert items[0]["body"] == "Qualify Acme (Sam Manager)" and items[0]["url"] == "/tasks/"
     assert api.get("/notifications/unread-count").json() == {"unread": 1}
     assert api.post("/notifications/read", {"all": True}).json() == {"marked": 1}

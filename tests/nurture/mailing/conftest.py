@@ -8,6 +8,7 @@ import pytest
 
 from cible.nurture.mailing import services
 from cible.nurture.mailing.models import EmailTemplate, SendPolicy
+from cible.segments.axes.models import Axis
 from tests import factories
 
 BODY_FR = (
@@ -25,6 +26,9 @@ BODY_EN = (
 
 @pytest.fixture
 def template(cast: Any) -> EmailTemplate:
+    # The size axis comes with the migrations; a transactional test earlier in the session
+    # flushes it away, and the template's `segments.size` would be an unknown field.
+    Axis.objects.get_or_create(code="size", defaults={"name": "Size", "exclusive": True})
     return services.template_create(
         actor=cast.marketer,
         channel="ui",

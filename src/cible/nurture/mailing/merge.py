@@ -168,13 +168,16 @@ def language_for(template: EmailTemplate, contact_language: str) -> str:
     return written[0] if written else "fr"
 
 
-_CACHE: dict[tuple[int, int, str], Compiled] = {}
+_CACHE: dict[tuple[int, int, str, str, str], Compiled] = {}
 
 
 def compiled(template: EmailTemplate, language: str) -> Compiled:
-    """`template` in `language`, compiled once per (template, version): an edit bumps the
-    version, so a worker never sends with a stale compilation."""
-    key = (template.pk, template.version, language)
+    """`template` in `language`, compiled once per (template, version) and text: an edit bumps
+    the version, so a worker never sends with a stale compilation — and the text itself is in
+    the key, since a rolled-back template's id and version can come back with other words."""
+    subject = getattr(template, f"subject_{language}")
+    body = getattr(template, f"body_{language}")
+    key = (template.pk, template.version, language, subject, body)
     found = _CACHE.get(key)
     if found is None:
         found = compile_draft(template, language)

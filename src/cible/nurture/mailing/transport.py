@@ -36,8 +36,7 @@ def classify(error: BaseException) -> tuple[bool, str]:
 
 def _deliver_one(conn: Any, email: EmailMultiAlternatives) -> tuple[Any, BaseException | None]:
     try:
-        if conn.connection is None:
-            conn.open()
+        conn.open()  # a no-op when open (and for backends without connections)
         conn.send_messages([email])
         return conn, None
     except (smtplib.SMTPException, OSError) as error:

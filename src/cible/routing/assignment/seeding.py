@@ -43,7 +43,7 @@ def _rules(teams: Mapping[str, Team], program_id: int | None) -> list[dict[str, 
             "name": "Not a buyer: back to Marketing",
             "action": "recycle",
             "recycle_reason": "not_ready",
-            "conditions": where({"field": "grade", "op": "in", "value": ["D3", "D4"]}),
+            "conditions": where({"field": "grade", "op": "in", "value": ["C3"]}),
         },
         {
             "name": "Hot inbound to the IRs",
