@@ -132,7 +132,7 @@ def _react(ctx: DemoContext, day: dt.datetime) -> None:
         status=MessageStatus.SENT, sent_at__gte=day, sent_at__lt=day + dt.timedelta(days=1)
     )
     for message in sent.iterator():
-        if ctx.rng.random() < OPEN_RATE:
+        if message.sent_at is not None and ctx.rng.random() < OPEN_RATE:
             opened = message.sent_at + dt.timedelta(hours=ctx.rng.uniform(0.2, 20))
             mailing.message_opened(message=message, at=opened)
             if ctx.rng.random() < CLICK_RATE / OPEN_RATE:
