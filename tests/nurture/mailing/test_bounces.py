@@ -12,6 +12,7 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
+from cible.engagement.interactions.models import Interaction
 from cible.nurture.mailing import services
 from cible.nurture.mailing.models import Bounce, MessageStatus, OutboundMessage
 
@@ -100,7 +101,7 @@ def test_bounce_reports_in_a_maildir_mark_hard_bounces_and_count_soft_ones(
 
     call_command("mail_bounces", maildir=str(tmp_path / "bounces"))
 
-    assert "3 messages: 1 hard bounces, 1 soft, 1 ignored" in capsys.readouterr().out
+    assert "3 messages: 1 hard bounces, 1 soft, 0 replies, 1 ignored" in capsys.readouterr().out
     jeanne.refresh_from_db()
     assert jeanne.status == MessageStatus.BOUNCED and jeanne.bounced_at is not None
     assert "Recipient address rejected" in jeanne.last_error
@@ -162,3 +163,32 @@ def test_the_bounce_webhook_needs_the_shared_secret(
     people["john"].refresh_from_db()
     assert delivered["b:2"].status == MessageStatus.BOUNCED
     assert people["john"].email_bounced_at is not None
+
+
+def test_a_reply_in_the_mailbox_is_recorded_once_as_email_replied(
+    tmp_path: Path, delivered: dict[str, Any], people: dict[str, Any], capsys: Any
+) -> None:
+    box = mailbox.Maildir(tmp_path / "inbox", create=True)
+    answer = EmailMessage()
+    answer["Subject"] = "Re: Bienvenue Jeanne"
+    answer["From"] = "jeanne@acme.fr"
+    answer["Date"] = "Thu, 26 Nov 2026 10:15:00 +0100"
+    answer["In-Reply-To"] = delivered["b:1"].message_id
+    answer.set_content("Rappelez-moi jeudi.")
+    box.add(answer)
+    stranger = EmailMessage()
+    stranger["Subject"] = "Re: something else"
+    stranger["In-Reply-To"] = "<not-ours@elsewhere.example>"
+    stranger.set_content("?")
+    box.add(stranger)
+
+    call_command("mail_bounces", maildir=str(tmp_path / "inbox"))
+
+    assert "2 messages: 0 hard bounces, 0 soft, 1 replies, 1 ignored" in capsys.readouterr().out
+    (reply,) = Interaction.objects.filter(kind="email_replied")
+    assert reply.contact_id == people["jeanne"].pk
+    assert reply.occurred_at.isoformat() == "2026-11-26T09:15:00+00:00"
+    assert reply.properties["subject"] == "Re: Bienvenue Jeanne"
+    box.add(answer)  # the same answer delivered twice: still one reply
+    call_command("mail_bounces", maildir=str(tmp_path / "inbox"))
+    assert Interaction.objects.filter(kind="email_replied").count() == 1

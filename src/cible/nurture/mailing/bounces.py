@@ -4,6 +4,9 @@ They arrive as delivery status notifications (RFC 3464 `multipart/report;
 report-type=delivery-status`) in a mailbox — a Maildir folder (`MAIL_BOUNCE_MAILDIR`) or an IMAP
 folder (`MAIL_BOUNCE_IMAP_*`) — or from a provider's webhook (`POST /api/v1/mail/bounces`).
 
+The same mailbox — the address replies go to — also brings people's answers: a message whose
+`In-Reply-To`/`References` quote one Cible sent is recorded as an `email_replied` interaction.
+
 A hard bounce (status 5.x.x) marks the message bounced and sets the contact's
 `email_bounced_at`: nobody sends to that address again. A soft one (4.x.x) is only counted.
 Each report is stored once (`Bounce.report_id`), so reading a mailbox twice changes nothing.
@@ -14,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import email
 import email.policy
+import email.utils
 import hashlib
 import imaplib
 import mailbox
@@ -52,7 +56,8 @@ class BounceReport:
     read: int = 0
     hard: int = 0
     soft: int = 0
-    ignored: int = 0  # not a delivery report, or one already recorded
+    ignored: int = 0  # not a delivery report nor a reply, or one already recorded
+    replies: int = 0  # answers to a message Cible sent, recorded as `email_replied`
 
 
 def _address(value: str) -> str:
@@ -201,13 +206,46 @@ def _hard(message: OutboundMessage | None, contact_id: int | None, now: Any, rea
         )
 
 
+_MESSAGE_ID = re.compile(r"<[^<>\s]+>")
+
+
+def reply_record(raw: bytes | Message) -> bool:
+    """A person's answer to a message Cible sent — its `In-Reply-To` or `References` quote that
+    message's Message-ID — becomes an `email_replied` interaction of the contact, once: it ends
+    their nurture program (exit on reply) and answers "replied" branches."""
+    parsed = raw if isinstance(raw, Message) else email.message_from_bytes(raw)
+    quoted = _MESSAGE_ID.findall(f"{parsed.get('In-Reply-To', '')} {parsed.get('References', '')}")
+    if not quoted:
+        return False
+    message = (
+        OutboundMessage.objects.filter(message_id__in=quoted, contact__isnull=False)
+        .order_by("-sent_at")
+        .first()
+    )
+    if message is None:
+        return False
+    moment = timezone.now()
+    with contextlib.suppress(TypeError, ValueError):
+        dated = email.utils.parsedate_to_datetime(str(parsed.get("Date", "")))
+        if dated.tzinfo is not None and dated <= moment:
+            moment = dated
+    subject = str(parsed.get("Subject", ""))[:200]
+    with transaction.atomic():
+        return (
+            record_events([(message, "email_replied", "replied", moment, {"subject": subject})]) > 0
+        )
+
+
 def _record_all(raw_messages: Iterator[bytes], source: str) -> BounceReport:
-    read = hard = soft = ignored = 0
+    read = hard = soft = ignored = replies = 0
     for raw in raw_messages:
         read += 1
         notifications = parse_dsn(raw)
         if not notifications:
-            ignored += 1
+            if reply_record(raw):
+                replies += 1
+            else:
+                ignored += 1
         for notification in notifications:
             bounce = bounce_record(
                 email_address=notification.email,
@@ -223,7 +261,7 @@ def _record_all(raw_messages: Iterator[bytes], source: str) -> BounceReport:
                 hard += 1
             else:
                 soft += 1
-    return BounceReport(read=read, hard=hard, soft=soft, ignored=ignored)
+    return BounceReport(read=read, hard=hard, soft=soft, ignored=ignored, replies=replies)
 
 
 def _maildir_messages(path: str) -> Iterator[bytes]:
@@ -273,4 +311,10 @@ def bounces_read_mailboxes() -> BounceReport:
 
 
 def _sum(a: BounceReport, b: BounceReport) -> BounceReport:
-    return BounceReport(a.read + b.read, a.hard + b.hard, a.soft + b.soft, a.ignored + b.ignored)
+    return BounceReport(
+        a.read + b.read,
+        a.hard + b.hard,
+        a.soft + b.soft,
+        a.ignored + b.ignored,
+        a.replies + b.replies,
+    )

@@ -94,7 +94,9 @@ def queue_row(*, viewer: Any, lead_id: int) -> Lead | None:
 
 
 def lead_clocks(*, viewer: Any, lead: Lead) -> list[SlaClock]:
-    qs = SlaClock.objects.filter(lead=lead).select_related("policy", "owner", "reassigned_to")
+    qs = SlaClock.objects.filter(lead=lead).select_related(
+        "policy", "owner", "reassigned_to", "team"
+    )
     if not access.can(viewer, "view", lead):
         return []
     return list(qs.order_by("-started_at", "-pk")[:50])

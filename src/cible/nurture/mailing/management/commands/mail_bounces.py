@@ -36,5 +36,6 @@ class Command(BaseCommand):
             raise CommandError(f"Could not read the bounce mailbox: {error}") from None
         self.stdout.write(
             f"Read {report.read} messages: {report.hard} hard bounces, {report.soft} soft, "
-            f"{report.ignored} ignored (not a bounce report, or already recorded)."
+            f"{report.replies} replies, {report.ignored} ignored (not a bounce report nor a "
+            "reply, or already recorded)."
         )
