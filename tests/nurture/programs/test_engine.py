@@ -228,3 +228,18 @@ def test_exits_on_bounce_and_on_entering_a_custom_target(
     assert report.exited == 2 and report.emails_queued == 0
     reasons = dict(Enrolment.objects.values_list("contact_id", "exit_reason"))
     assert reasons == {dupont.pk: "bounce", martin.pk: "target"}
+
+
+def test_a_reply_during_the_wait_ends_the_nurture_at_once(
+    cast: Any, nurture: Any, dupont: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    (jeanne,) = enrol(nurture["program"], dupont, actor=cast.marketer)
+    services.advance_due(now=later())  # the guide is queued; three days of waiting begin
+    with django_capture_on_commit_callbacks(execute=True):
+        record_interaction(
+            kind="email_replied", contact=dupont, channel="api", actor=cast.ae, subject="Re: guide"
+        )
+    jeanne.refresh_from_db()
+    assert (jeanne.status, jeanne.exit_reason) == ("exited", "reply")  # not three days later
+    services.advance_due(now=later(days=4))
+    assert not Task.objects.exists()  # the branch after the wait never ran

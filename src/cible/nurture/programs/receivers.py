@@ -3,7 +3,9 @@
 - leads entering a stage a running program enrols from (e.g. Recycled: "Sales → Marketing to
   start nurturing", seed 004 §4) are enrolled, with their lead;
 - contacts whose lead became an MQL (or went further) leave the programs that exit on it at
-  once, without waiting for the next advance.
+  once, without waiting for the next advance;
+- likewise contacts who replied or whose email bounced (`interactions_recorded`), even in the
+  middle of a week's wait.
 
 Both are set-based over the whole list of moves, each in its own transaction.
 """
@@ -20,6 +22,8 @@ from django.utils import timezone
 
 from cible.core.audit import Channel
 from cible.core.errors import CibleError
+from cible.engagement.interactions.models import Interaction, InteractionKind
+from cible.engagement.interactions.signals import interactions_recorded
 from cible.lifecycle.leads.models import Lead
 from cible.lifecycle.leads.signals import Move, leads_moved
 from cible.nurture.programs import exits, services
@@ -82,5 +86,29 @@ def _on_leads_moved(sender: Any, moves: Sequence[Move], **kwargs: Any) -> None:
     enrol_by_stage(moves)
 
 
+# Interactions that end a nurture at once for the programs that exit on them.
+ENDING = (InteractionKind.EMAIL_REPLIED, InteractionKind.EMAIL_BOUNCED)
+
+
+@transaction.atomic
+def exit_on_interactions(interactions: Sequence[Interaction]) -> int:
+    contact_ids = {i.contact_id for i in interactions if i.kind in ENDING and i.contact_id}
+    if not contact_ids:
+        return 0
+    active = Enrolment.objects.filter(
+        status=EnrolmentStatus.ACTIVE,
+        contact_id__in=contact_ids,
+        program__status__in=(ProgramStatus.ACTIVE, ProgramStatus.PAUSED),
+    ).values_list("pk", "program_id")
+    ids, program_ids = [pk for pk, _p in active], {p for _pk, p in active}
+    programs = NurtureProgram.objects.in_bulk(program_ids)
+    return exits.exit_enrolments(exits.due_exits(ids, programs), now=timezone.now())
+
+
+def _on_interactions(sender: Any, interactions: Sequence[Interaction], **kwargs: Any) -> None:
+    exit_on_interactions(interactions)
+
+
 def connect() -> None:
     leads_moved.connect(_on_leads_moved, dispatch_uid="nurture-leads-moved")
+    interactions_recorded.connect(_on_interactions, dispatch_uid="nurture-interactions")
