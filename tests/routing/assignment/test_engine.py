@@ -292,7 +292,7 @@ def test_the_starting_rule_set_is_seeded_once(cast: Cast, mqls: Any) -> None:
     from cible.routing.assignment.models import RoutingRule
     from cible.routing.assignment.seeding import seed_routing
 
-    [lead_id] = mqls(1, grade="D4")
+    [lead_id] = mqls(1, grade="C3", engagement_score=5)
     made = seed_routing(teams={"AE Paris": cast.paris, "SDR": cast.lyon}, actor=cast.admin)
     assert made == {"members": 4, "rules": 3, "routed": 1}
     assert list(RoutingRule.objects.values_list("name", flat=True)) == [

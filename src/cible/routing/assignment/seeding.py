@@ -43,7 +43,11 @@ def _rules(teams: Mapping[str, Team], program_id: int | None) -> list[dict[str, 
             "name": "Not a buyer: back to Marketing",
             "action": "recycle",
             "recycle_reason": "not_ready",
-            "conditions": where({"field": "grade", "op": "in", "value": ["C3"]}),
+            # Outside the profile and barely engaged (grades run A1–C3, scoring's bands).
+            "conditions": where(
+                {"field": "grade", "op": "in", "value": ["C3"]},
+                {"field": "engagement_score", "op": "lte", "value": 10},
+            ),
         },
         {
             "name": "Hot inbound to the IRs",
@@ -86,7 +90,7 @@ def _rules(teams: Mapping[str, Team], program_id: int | None) -> list[dict[str, 
                 "name": "Not ready yet: the incubator",
                 "action": "nurture",
                 "program": program_id,
-                "conditions": where({"field": "grade", "op": "in", "value": ["C3", "C4", "D1"]}),
+                "conditions": where({"field": "grade", "op": "in", "value": ["C2", "C3"]}),
             },
         )
     rules.append({"name": "Everything else to the SDRs", "team": team("SDR")})
