@@ -159,7 +159,10 @@ def _digest() -> str:
         StageTransition.objects.order_by("lead_id", "occurred_at", "to_stage").values_list(
             "lead_id", "from_stage", "to_stage", "occurred_at", "actor__username", "reason"
         ),
-        Interaction.objects.order_by("id").values_list(
+        # By content, not id: the incubator's engine sends a batch in no particular order.
+        Interaction.objects.order_by(
+            "occurred_at", "contact_id", "kind", "campaign__name", "owner__username", "outcome"
+        ).values_list(
             "kind", "occurred_at", "contact_id", "campaign__name", "owner__username", "outcome"
         ),
         CampaignMember.objects.order_by("campaign__name", "contact_id").values_list(

@@ -19,6 +19,7 @@ from typing import Any
 
 from django.test.utils import override_settings
 
+from cible.core.bulk import refresh_statistics
 from cible.demo.generator import DemoContext, Step, register
 from cible.lifecycle.leads.models import Lead, Stage
 from cible.nurture.mailing import services as mailing
@@ -130,7 +131,7 @@ def _react(ctx: DemoContext, day: dt.datetime) -> None:
     """A share of the day's emails opened, some clicked, within hours of being sent."""
     sent = OutboundMessage.objects.filter(
         status=MessageStatus.SENT, sent_at__gte=day, sent_at__lt=day + dt.timedelta(days=1)
-    )
+    ).order_by("sent_at", "contact_id")  # the same draws for the same people, whatever the ids
     for message in sent.iterator():
         if message.sent_at is not None and ctx.rng.random() < OPEN_RATE:
             opened = message.sent_at + dt.timedelta(hours=ctx.rng.uniform(0.2, 20))
@@ -140,13 +141,20 @@ def _react(ctx: DemoContext, day: dt.datetime) -> None:
 
 
 def create_nurture(ctx: DemoContext) -> None:
+    # The engine's queries (exits: "became an MQL since enrolment") need the planner to know
+    # the tables the earlier steps bulk-loaded; on PostgreSQL they are empty to it until then.
+    refresh_statistics(*dict.fromkeys(ctx.shared.get("bulk_models", [])))
     marketer = (ctx.users_by_role.get("marketing") or ctx.users_by_role["admin"])[0]
     program = _program(marketer)
     ctx.shared["nurture_program_id"] = program.pk
     start = ctx.now - dt.timedelta(days=HISTORY_DAYS)
-    recycled = Lead.objects.filter(
-        stage=Stage.RECYCLED, contact__isnull=False, stage_entered_at__gte=start
-    ).values_list("pk", "contact_id", "stage_entered_at")
+    recycled = (
+        Lead.objects.filter(
+            stage=Stage.RECYCLED, contact__isnull=False, stage_entered_at__gte=start
+        )
+        .order_by("pk")
+        .values_list("pk", "contact_id", "stage_entered_at")
+    )
     by_day: dict[int, list[tuple[int, int]]] = {}
     for lead_id, contact_id, entered in recycled:
         by_day.setdefault((entered - start).days, []).append((lead_id, contact_id))
