@@ -134,6 +134,23 @@ def test_activity_counts_the_leads_that_moved_in_the_period(cast: Any, road: Roa
     assert report(cast.admin, **march_2024).leads == 1  # arrival: L6 arrived then
 
 
+def test_activity_counts_moves_off_the_road_and_back_not_only_first_entries(
+    cast: Any, road: Road
+) -> None:
+    before = report(cast.admin, mode="activity", source="event").leads
+    # All three reached every road stage they ever will in 2024. In 2025 the first was only
+    # recycled, the second came back from Recycled to MQL (an MQL since 2024: no first entry),
+    # the third did nothing.
+    old = dt.datetime(2024, 2, 1, 10, tzinfo=dt.UTC)
+    for path in (
+        [("prospect", 0), ("mql", 3), ("recycled", 400)],
+        [("prospect", 0), ("mql", 3), ("recycled", 30), ("mql", 420)],
+        [("prospect", 0), ("mql", 3)],
+    ):
+        make_lead(owner=cast.ae, source="event", arrived=old, path=path, reason="not_ready")
+    assert report(cast.admin, mode="activity", source="event").leads == before + 2
+
+
 def test_team_private_leads_are_not_counted_for_an_outsider(
     cast: Any, road: Road, team_private: Any
 ) -> None:
