@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from django.contrib.auth import get_user_model
-from django.db.models import Case, F, QuerySet, Value, When
+from django.db.models import Case, F, IntegerField, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -287,10 +287,14 @@ def _reason_value() -> Any:
         ]
         return Case(*whens, default=Value(0))
 
+    # Off the road, and why (queries.ASIDE_BITS): the stage itself is not read, the leads' entry
+    # columns tell where on the road they are (a CASE over the stage's text costs 0.1 s a million).
+    aside = queries.ASIDE_BITS
     return Case(
-        When(stage=Stage.RECYCLED, then=codes("recycle_reason")),
-        When(stage=Stage.DISQUALIFIED, then=codes("disqualify_reason")),
+        When(stage=Stage.RECYCLED, then=Value(aside) + codes("recycle_reason")),
+        When(stage=Stage.DISQUALIFIED, then=Value(2 * aside) + codes("disqualify_reason")),
         default=Value(0),
+        output_field=IntegerField(),
     )
 
 
@@ -327,9 +331,7 @@ def funnel_report(*, viewer: Any, filters: FunnelFilters) -> FunnelReport:
     leads = (
         funnel_leads(viewer=viewer, filters=filters)
         .order_by()
-        .values(
-            lid=F("id"), lstage=F("stage"), why=_reason_value(), grp=_group_value(filters.compare)
-        )
+        .values(lid=F("id"), why=_reason_value(), grp=_group_value(filters.compare))
     )
     active = _bounds(filters.period) if filters.mode == Mode.ACTIVITY else None
     # Owner, campaign and segment keep few leads: their indexes pay; a period or a source alone
