@@ -24,11 +24,9 @@ import smtplib
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from email.message import EmailMessage
 from email.policy import SMTP
-from pathlib import Path
 from typing import Any
 
 from common import Result, print_table, setup_django
@@ -306,18 +304,9 @@ def main() -> None:
         figures = measure(args.enrolments)
         print_table(f"Nurture programs on {figures['vendor']}", results(figures))
         return
-    command = [sys.executable, __file__, *sys.argv[1:]]
-    with tempfile.TemporaryDirectory(prefix="cible-bench-nurture.") as directory:
-        if args.db == "sqlite":
-            url = f"sqlite:///{Path(directory) / 'nurture.sqlite3'}"
-            environment = {**os.environ, "CIBLE_DATABASE_URL": url, "CIBLE_VAR_DIR": directory}
-            subprocess.run(command, env=environment, check=True)
-        else:
-            from pg import temporary_postgres
+    from pg import rerun_in_fresh_database
 
-            with temporary_postgres(port=args.pg_port, database="cible_nurture_bench") as url:
-                environment = {**os.environ, "CIBLE_DATABASE_URL": url, "CIBLE_VAR_DIR": directory}
-                subprocess.run(command, env=environment, check=True)
+    rerun_in_fresh_database(__file__, db=args.db, pg_port=args.pg_port, name="nurture")
 
 
 if __name__ == "__main__":

@@ -25,11 +25,7 @@ import argparse
 import multiprocessing as mp
 import os
 import random
-import subprocess
-import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 from common import Result, percentile, print_table, setup_django
@@ -393,18 +389,9 @@ def main() -> None:
         print_table(f"Routing on {figures['vendor']}", results(figures))
         print(f"  assignments by method: {figures['methods']}")
         return
-    command = [sys.executable, __file__, *sys.argv[1:]]
-    with tempfile.TemporaryDirectory(prefix="cible-bench-routing.") as directory:
-        if args.db == "sqlite":
-            url = f"sqlite:///{Path(directory) / 'routing.sqlite3'}"
-            environment = {**os.environ, "CIBLE_DATABASE_URL": url, "CIBLE_VAR_DIR": directory}
-            subprocess.run(command, env=environment, check=True)
-        else:
-            from pg import temporary_postgres
+    from pg import rerun_in_fresh_database
 
-            with temporary_postgres(port=args.pg_port, database="cible_routing_bench") as url:
-                environment = {**os.environ, "CIBLE_DATABASE_URL": url, "CIBLE_VAR_DIR": directory}
-                subprocess.run(command, env=environment, check=True)
+    rerun_in_fresh_database(__file__, db=args.db, pg_port=args.pg_port, name="routing")
 
 
 if __name__ == "__main__":

@@ -24,12 +24,8 @@ import argparse
 import os
 import smtplib
 import socket
-import subprocess
-import sys
-import tempfile
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 from common import Result, print_table, setup_django
@@ -251,18 +247,9 @@ def main() -> None:
         figures = measure(args.count, args.connections)
         print_table(f"Sending on {figures['vendor']}", results(figures))
         return
-    command = [sys.executable, __file__, *sys.argv[1:]]
-    with tempfile.TemporaryDirectory(prefix="cible-bench-sending.") as directory:
-        if args.db == "sqlite":
-            url = f"sqlite:///{Path(directory) / 'sending.sqlite3'}"
-            environment = {**os.environ, "CIBLE_DATABASE_URL": url, "CIBLE_VAR_DIR": directory}
-            subprocess.run(command, env=environment, check=True)
-        else:
-            from pg import temporary_postgres
+    from pg import rerun_in_fresh_database
 
-            with temporary_postgres(port=args.pg_port, database="cible_sending_bench") as url:
-                environment = {**os.environ, "CIBLE_DATABASE_URL": url, "CIBLE_VAR_DIR": directory}
-                subprocess.run(command, env=environment, check=True)
+    rerun_in_fresh_database(__file__, db=args.db, pg_port=args.pg_port, name="sending")
 
 
 if __name__ == "__main__":

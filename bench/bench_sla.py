@@ -19,11 +19,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 from common import ROOT, Result, print_table, setup_django
@@ -203,18 +200,9 @@ def main() -> None:
         print(f"  (load, not timed in the figures: {figures['load_seconds']:.1f} s)")
         print_table(f"SLA sweep on {figures['vendor']}", results(figures))
         return
-    command = [sys.executable, __file__, *sys.argv[1:]]
-    with tempfile.TemporaryDirectory(prefix="cible-bench-sla.") as directory:
-        if args.db == "sqlite":
-            url = f"sqlite:///{Path(directory) / 'sla.sqlite3'}"
-            environment = {**os.environ, "CIBLE_DATABASE_URL": url, "CIBLE_VAR_DIR": directory}
-            subprocess.run(command, env=environment, check=True)
-        else:
-            from pg import temporary_postgres
+    from pg import rerun_in_fresh_database
 
-            with temporary_postgres(port=args.pg_port, database="cible_sla_bench") as url:
-                environment = {**os.environ, "CIBLE_DATABASE_URL": url, "CIBLE_VAR_DIR": directory}
-                subprocess.run(command, env=environment, check=True)
+    rerun_in_fresh_database(__file__, db=args.db, pg_port=args.pg_port, name="sla")
 
 
 if __name__ == "__main__":

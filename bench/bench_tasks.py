@@ -22,11 +22,8 @@ import argparse
 import datetime as dt
 import os
 import smtplib
-import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 from common import ROOT, Result, percentile, print_table, setup_django, time_runs
@@ -254,18 +251,9 @@ def main() -> None:
         figures = measure(args.tasks, args.runs)
         print_table(f"Tasks and notifications on {figures['vendor']}", results(figures))
         return
-    command = [sys.executable, __file__, *sys.argv[1:]]
-    with tempfile.TemporaryDirectory(prefix="cible-bench-tasks.") as directory:
-        if args.db == "sqlite":
-            url = f"sqlite:///{Path(directory) / 'tasks.sqlite3'}"
-            environment = {**os.environ, "CIBLE_DATABASE_URL": url, "CIBLE_VAR_DIR": directory}
-            subprocess.run(command, env=environment, check=True)
-        else:
-            from pg import temporary_postgres
+    from pg import rerun_in_fresh_database
 
-            with temporary_postgres(port=args.pg_port, database="cible_tasks_bench") as url:
-                environment = {**os.environ, "CIBLE_DATABASE_URL": url, "CIBLE_VAR_DIR": directory}
-                subprocess.run(command, env=environment, check=True)
+    rerun_in_fresh_database(__file__, db=args.db, pg_port=args.pg_port, name="tasks")
 
 
 if __name__ == "__main__":

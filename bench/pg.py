@@ -139,3 +139,21 @@ def temporary_postgres(port: int = 54_401, database: str = "cible") -> Iterator[
                 if stopped.returncode == 0:
                     break
         shutil.rmtree(directory, ignore_errors=True)
+
+
+def rerun_in_fresh_database(script: str, *, db: str, pg_port: int, name: str) -> None:
+    """Run `script` again, with the same arguments, on a database of its own: a SQLite file in
+    a temporary folder, or a throw-away PostgreSQL server (`db == "postgres"`). The script
+    measures when it finds CIBLE_DATABASE_URL set."""
+    import sys
+
+    command = [sys.executable, script, *sys.argv[1:]]
+    with tempfile.TemporaryDirectory(prefix=f"cible-bench-{name}.") as directory:
+        if db == "sqlite":
+            url = f"sqlite:///{Path(directory) / f'{name}.sqlite3'}"
+            environment = {**os.environ, "CIBLE_DATABASE_URL": url, "CIBLE_VAR_DIR": directory}
+            subprocess.run(command, env=environment, check=True)
+            return
+        with temporary_postgres(port=pg_port, database=f"cible_{name}_bench") as url:
+            environment = {**os.environ, "CIBLE_DATABASE_URL": url, "CIBLE_VAR_DIR": directory}
+            subprocess.run(command, env=environment, check=True)

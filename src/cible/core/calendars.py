@@ -85,7 +85,7 @@ def _holidays(country: str, subdivision: str, year: int) -> frozenset[date]:
         )
     try:
         found = holidays_lib.country_holidays(country, subdiv=subdivision or None, years=year)
-    except NotImplementedError as exc:
+    except NotImplementedError as exc:  # how `holidays` says it does not know the subdivision
         raise CalendarInvalid(
             _("%(country)s has no region %(region)s.")
             % {"country": country, "region": subdivision},
