@@ -17,6 +17,7 @@ from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
+from cible.core.prepared import Prepared
 from cible.lifecycle.leads.models import Lead, RecycleReason, Stage
 from cible.lifecycle.leads.moves import check_move
 from cible.routing.assignment.facts import LeadRow
@@ -224,7 +225,22 @@ def _place(decision: Decision, ctx: Context) -> None:
             decision.reason = _("%(head)s → %(user)s") % words
 
 
-_MEMBERS: list[QuerySet[RoutingMember]] = []
+# The member rows of some teams, and their locks, compiled once (see core.prepared).
+_MEMBERS = Prepared(
+    lambda team_ids: (
+        with_loads(RoutingMember.objects.filter(team_id__in=team_ids))
+        .order_by("id")
+        .values_list(*_MEMBER_COLUMNS, named=True)
+    )
+)
+_MEMBER_LOCKS = Prepared(
+    lambda team_ids: (
+        RoutingMember.objects.filter(team_id__in=team_ids)
+        .order_by("id")
+        .select_for_update()
+        .values_list("pk", named=True)
+    )
+)
 
 
 def read_members(decisions: Sequence[Decision], ctx: Context, *, lock: bool) -> None:
@@ -235,10 +251,8 @@ def read_members(decisions: Sequence[Decision], ctx: Context, *, lock: bool) -> 
     if lock:
         # Alone, like the leads' locks: the loads read next must see what the worker we may
         # have waited for has just committed.
-        lock_members(RoutingMember.objects.filter(team_id__in=team_ids))
-    if not _MEMBERS:
-        _MEMBERS.append(RoutingMember.objects.order_by("id"))
-    rows = member_rows(_MEMBERS[0].filter(team_id__in=team_ids))
+        _MEMBER_LOCKS.rows(sorted(team_ids))
+    rows = _MEMBERS.rows(sorted(team_ids))
     for member, state in zip(rows, member_states(rows), strict=True):
         ctx.members.setdefault(member.team_id, []).append(state)
 

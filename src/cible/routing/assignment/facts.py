@@ -16,6 +16,7 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Subquery
 from django.db.models.expressions import RawSQL
 
+from cible.core.prepared import Prepared
 from cible.core.roles import Role
 from cible.lifecycle.leads.models import FINAL, Lead
 from cible.routing.assignment import rulesets
@@ -54,6 +55,15 @@ _COLUMNS = (
     "version",
     "stage_entered_at",
 )
+# The batch's lead rows locked, in id order (compiled once: routing one lead is a hot path).
+_LOCK = Prepared(
+    lambda ids: (
+        Lead.objects.filter(pk__in=ids)
+        .order_by("pk")
+        .select_for_update()
+        .values_list("pk", named=True)
+    )
+)
 
 
 @dataclass
@@ -88,10 +98,10 @@ def load_leads(
         # The locks first, alone: a statement that waited for a lock still reads with its own
         # older snapshot, so the values (and whether another worker has just routed the lead)
         # are read by the next statement, which sees what that worker committed.
-        list(Lead.objects.filter(pk__in=ids).order_by("pk").select_for_update().values("pk"))
+        _LOCK.rows(ids)
     current = ruleset or rulesets.cached() or rulesets.current()
     for _attempt in range(3):
-        raw = list(_query(ids, current, stamp=ruleset is None))
+        raw = _query(ids, current, stamp=ruleset is None)
         if ruleset is not None or not raw:
             break
         width = len(rulesets.fingerprint_sql())
@@ -102,19 +112,22 @@ def load_leads(
     return current, {r.id: _row(r, current) for r in raw}
 
 
-_bases: dict[tuple[int, bool], tuple[RuleSet, Any, tuple[str, ...]]] = {}
+_queries: dict[tuple[int, bool], tuple[RuleSet, Prepared]] = {}
 
 
-def _query(ids: Sequence[int], ruleset: RuleSet, *, stamp: bool) -> Any:
+def _query(ids: Sequence[int], ruleset: RuleSet, *, stamp: bool) -> list[Any]:
+    """The batch's rows, through a query compiled once per rule set (and number of ids)."""
     key = (id(ruleset), stamp)
-    cached = _bases.get(key)
+    cached = _queries.get(key)
     if cached is None or cached[0] is not ruleset:
-        if len(_bases) > 32:
-            _bases.clear()
+        if len(_queries) > 32:
+            _queries.clear()
         base, names = _base(ruleset, stamp=stamp)
-        _bases[key] = cached = (ruleset, base, names)
-    _ruleset, base, names = cached
-    return base.filter(pk__in=ids).values_list(*_COLUMNS, *names, named=True)
+        query = Prepared(
+            lambda ids: base.filter(pk__in=ids).values_list(*_COLUMNS, *names, named=True)
+        )
+        _queries[key] = cached = (ruleset, query)
+    return cached[1].rows(ids)
 
 
 def _base(ruleset: RuleSet, *, stamp: bool) -> tuple[Any, tuple[str, ...]]:
