@@ -11,14 +11,18 @@ million ids come back as one aggregated text, parsed by numpy: ~8× faster than 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import psycopg
 from django.db import connections, models
 from django.db.models import F, QuerySet
 from django.db.models.expressions import Expression
+
+Ints = npt.NDArray[np.int64]
 
 
 class InIds(Expression):
@@ -91,3 +95,40 @@ def ids_of(queryset: QuerySet[Any], field: str = "pk") -> npt.NDArray[np.int64]:
             f"SELECT {joined_ids('found.v', connection.vendor)} FROM ({inner}) found", params
         )
         return parse_ids(cursor.fetchone()[0])
+
+
+def packed_ints(expression: str, vendor: str) -> str:
+    """SQL aggregating the whole numbers of `expression` into one value for `fetch_packed`.
+
+    On PostgreSQL, their 8-byte binary forms end to end, read as binary: the server's decimal
+    formatting was most of the cost of a million-row read (string_agg of text: ~150 ms a column
+    against ~50), and numpy reads the bytes as they are. Elsewhere, `joined_ids`' text."""
+    if vendor == "postgresql":
+        return f"string_agg(int8send(CAST({expression} AS bigint)), ''::bytea)"
+    return joined_ids(expression, vendor)
+
+
+def fetch_packed(sql: str, params: Sequence[Any], alias: str = "default") -> list[Ints]:
+    """Each column of the one row of `sql`, a SELECT of `packed_ints` aggregates, as an array."""
+    connection = connections[alias]
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            cursor.execute(sql, params)
+            return [parse_ids(text) for text in cursor.fetchone()]
+        # Binary results need a server-binding cursor; Django's is a client-binding one, so the
+        # parameters are merged the way it would have merged them, then sent with none.
+        query = cursor.cursor.mogrify(sql, params)
+        began = time.monotonic()
+        with psycopg.Cursor(cursor.cursor.connection) as binary:
+            binary.format = psycopg.pq.Format.BINARY
+            binary.execute(query)
+            row = binary.fetchone()
+        if connection.queries_logged:  # as Django's debug cursor would (query-count tests)
+            connection.queries_log.append({"sql": query, "time": f"{time.monotonic() - began:.3f}"})
+    assert row is not None
+    return [
+        np.frombuffer(value, dtype=">i8").astype(np.int64)
+        if value is not None
+        else np.zeros(0, dtype=np.int64)
+        for value in row
+    ]

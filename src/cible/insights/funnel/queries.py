@@ -4,7 +4,8 @@ Every lead keeps the hour of its first entry into each road stage (lifecycle.lea
 the report reads ONE compact row per lead — never its transitions, four or more per lead, whose
 grouping per lead alone took longer than the whole report may (bench/bench_funnel.py). Reading
 rows into Python costs as much again, so the read returns its rows packed as integers in a few
-strings (`group_concat` / `string_agg`), which numpy parses at memory speed:
+aggregated values (`core.idsets.packed_ints`: text on SQLite, bytes on PostgreSQL), which numpy
+reads at memory speed:
 
 1. the leads the report counts (an ORM queryset: the access rules and filters stay in
    `core.access` and the ORM), each as its id, one integer packing its stage, the reason it
@@ -31,11 +32,12 @@ import numpy.typing as npt
 from django.db import connection
 from django.db.models import QuerySet
 
-from cible.core.idsets import joined_ids, parse_ids
+from cible.core.idsets import fetch_packed, packed_ints
 from cible.lifecycle.leads import road
 from cible.lifecycle.leads.models import ASIDE_VALUES, ROAD, Lead, StageTransition
 
 Ints = npt.NDArray[np.int64]
+Small = npt.NDArray[np.int8]
 
 # Where a lead stands: off the road (and which way), or on it (its entries tell where).
 RECYCLED, DISQUALIFIED = 7, 8
@@ -56,10 +58,12 @@ class Leads:
     """The counted leads as arrays, one entry per lead."""
 
     ids: Ints
-    stage: Ints  # RECYCLED, DISQUALIFIED or ON_ROAD
-    reason: Ints  # index of the reason it left the road (0: none)
+    stage: Small  # RECYCLED, DISQUALIFIED or ON_ROAD
+    reason: Small  # index of the reason it left the road (0: none)
     group: Ints  # comparison group
-    entries: Ints  # (leads × road stages): hour of the first entry, MISSING if never
+    # (road stages × leads): hour of the first entry, MISSING if never. Stage-major, so that
+    # each stage's hours are contiguous for the per-stage passes (3× faster than lead-major).
+    entries: npt.NDArray[np.int32]
 
     def only(self, kept: npt.NDArray[np.bool_]) -> Leads:
         return Leads(
@@ -67,7 +71,7 @@ class Leads:
             self.stage[kept],
             self.reason[kept],
             self.group[kept],
-            self.entries[kept],
+            self.entries[:, kept],
         )
 
 
@@ -76,7 +80,7 @@ class Roads:
     """What the report needs of each counted lead."""
 
     leads: Leads
-    furthest: Ints  # furthest road rank reached (at least 0: every lead reached the first)
+    furthest: Small  # furthest road rank reached (at least 0: every lead reached the first)
     days: tuple[npt.NDArray[np.float64], ...]  # per pair i: days from stage i to i + 1
 
 
@@ -158,31 +162,33 @@ def _read_part(leads: QuerySet[Any], scan: bool, low: int, high: int) -> Leads:
     packed = f"q.why * {GROUP_BITS} + q.grp"
     triples = [ENTRY_FIELDS[i : i + 3] for i in range(0, len(ENTRY_FIELDS), 3)]
     vendor = connection.vendor
-    columns = [joined_ids("q.lid", vendor), joined_ids(packed, vendor)]
-    columns += [joined_ids(_entry_triple(triple), vendor) for triple in triples]
+    columns = [packed_ints("q.lid", vendor), packed_ints(packed, vendor)]
+    columns += [packed_ints(_entry_triple(triple), vendor) for triple in triples]
     statement = f"SELECT {', '.join(columns)} FROM ({sql}) q WHERE q.lid BETWEEN %s AND %s"
-    with connection.cursor() as cursor:
-        cursor.execute(statement, [*params, low, high])
-        ids_text, packed_text, *entry_texts = cursor.fetchone()
-    ids, codes = parse_ids(ids_text), parse_ids(packed_text)
+    ids, codes, *entry_columns = fetch_packed(statement, [*params, low, high])
     group = codes % GROUP_BITS
     rest = codes // GROUP_BITS
-    entries = np.empty((len(ids), ROAD_SIZE), dtype=np.int64)
-    for triple, text in zip(triples, entry_texts, strict=True):
-        values = parse_ids(text)
+    # Hours fit in 32 bits: half the memory to fill, copy and filter of 64-bit integers.
+    entries = np.empty((ROAD_SIZE, len(ids)), dtype=np.int32)
+    for triple, values in zip(triples, entry_columns, strict=True):
         first = ENTRY_FIELDS.index(triple[0])
         for i in range(len(triple)):
-            entries[:, first + i] = (values // HOUR_BITS ** (len(triple) - 1 - i)) % HOUR_BITS
+            entries[first + i] = (values // HOUR_BITS ** (len(triple) - 1 - i)) % HOUR_BITS
     aside = rest // ASIDE_BITS
-    stage = np.select([aside == 1, aside == 2], [RECYCLED, DISQUALIFIED], ON_ROAD)
-    return Leads(ids, stage, rest % ASIDE_BITS, group, entries)
+    stage = np.select([aside == 1, aside == 2], [RECYCLED, DISQUALIFIED], ON_ROAD).astype(np.int8)
+    return Leads(ids, stage, (rest % ASIDE_BITS).astype(np.int8), group, entries)
 
 
 def _concatenate(parts: list[Any]) -> Leads:
     if len(parts) == 1:
         return parts[0]  # type: ignore[no-any-return]
-    fields = zip(*((p.ids, p.stage, p.reason, p.group, p.entries) for p in parts), strict=True)
-    return Leads(*(np.concatenate(values) for values in fields))
+    ids, stage, reason, group, entries = (
+        np.concatenate(values, axis=-1)
+        for values in zip(
+            *((p.ids, p.stage, p.reason, p.group, p.entries) for p in parts), strict=True
+        )
+    )
+    return Leads(ids, stage, reason, group, entries)
 
 
 def _read_moved(period: tuple[dt.datetime, dt.datetime]) -> Ints:
@@ -199,16 +205,14 @@ def _read_moved(period: tuple[dt.datetime, dt.datetime]) -> Ints:
     where = f"({quote('from_stage')} IN ({aside}) OR {quote('to_stage')} IN ({aside}))"
     if connection.vendor == "sqlite":
         table += f" INDEXED BY {ASIDE_INDEX}"
-    column = joined_ids(quote("lead_id"), connection.vendor)
+    column = packed_ints(quote("lead_id"), connection.vendor)
     statement = (
         f"SELECT {column} FROM {table} WHERE {where} "
         f"AND {quote('occurred_at')} >= %s AND {quote('occurred_at')} < %s"
     )
     moments = [connection.ops.adapt_datetimefield_value(moment) for moment in (start, end)]
-    with connection.cursor() as cursor:
-        cursor.execute(statement, moments)
-        (text,) = cursor.fetchone()
-    return parse_ids(text)
+    (ids,) = fetch_packed(statement, moments)
+    return ids
 
 
 def moved_in(found: Leads, period: tuple[dt.datetime, dt.datetime]) -> npt.NDArray[np.bool_]:
@@ -216,7 +220,11 @@ def moved_in(found: Leads, period: tuple[dt.datetime, dt.datetime]) -> npt.NDArr
     for periods starting on the hour, as the report's days do in whole-hour time zones)."""
     first, last = (road.hour_of(moment) for moment in period)
     entries = found.entries
-    return ((entries >= first) & (entries < last) & (entries != MISSING)).any(axis=1)
+    last = min(last, MISSING)  # never entered is never in a period
+    moved = np.zeros(entries.shape[1], dtype=bool)
+    for hours in entries:
+        moved |= (hours >= first) & (hours < last)
+    return moved
 
 
 def roads(found: Leads) -> Roads:
@@ -224,10 +232,12 @@ def roads(found: Leads) -> Roads:
     entries = found.entries
     entered = entries != MISSING
     # The furthest road stage entered (every lead entered at least the one it arrived at).
-    furthest = np.where(entered, np.arange(ROAD_SIZE), 0).max(axis=1, initial=0)
+    furthest = np.zeros(entries.shape[1], dtype=np.int8)
+    for rank in range(1, ROAD_SIZE):
+        furthest[entered[rank]] = rank
     days = []
     for i in range(PAIRS):
-        before, after = entries[:, i], entries[:, i + 1]
-        both = entered[:, i] & entered[:, i + 1] & (after >= before)
+        before, after = entries[i], entries[i + 1]
+        both = entered[i] & entered[i + 1] & (after >= before)
         days.append((after[both] - before[both]) / 24.0)
     return Roads(found, furthest, tuple(days))
