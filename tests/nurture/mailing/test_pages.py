@@ -176,3 +176,12 @@ def test_template_api_creates_checks_and_previews(cast: Any, people: dict[str, A
     assert_error_shape(conflict, 409)
     assert EmailTemplate.objects.get(pk=pk).body_en == "Hello"
     assert_error_shape(api.get("/mail/messages", status="lost"), 422)
+
+
+def test_sending_days_are_named_in_the_users_language(cast: Any, client_for: Any) -> None:
+    from cible.people.services import profile_set_language
+
+    profile_set_language(user=cast.marketer, language="fr")
+    page = client_for(cast.marketer).get("/email/policy/").content.decode()
+    assert "Lundi" in page and "Dimanche" in page
+    assert "Monday" not in page

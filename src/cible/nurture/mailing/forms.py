@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import calendar
 
 from django import forms
+from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext_lazy as _
 
 from cible.core.forms import StyledForm
@@ -32,7 +32,8 @@ class TemplateForm(StyledForm):
 
 
 def _days() -> list[tuple[str, str]]:
-    return [(str(i), calendar.day_name[i]) for i in range(7)]
+    # Django's own day names (Monday = 0, as here), in the user's language.
+    return [(str(i), str(WEEKDAYS[i])) for i in range(7)]
 
 
 class PolicyForm(StyledForm):
