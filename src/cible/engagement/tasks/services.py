@@ -22,7 +22,9 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.functional import Promise
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext_lazy
 
 from cible.core import access
 from cible.core.audit import audit_context
@@ -215,11 +217,15 @@ def _tell_assignee(task: Task, *, by: Any) -> None:
     )
 
 
-def create_tasks(*, rows: Sequence[TaskRow], channel: str, actor: Any = None) -> int:
+def create_tasks(
+    *, rows: Sequence[TaskRow], channel: str, actor: Any = None, origin: Text | None = None
+) -> int:
     """Insert many tasks in one set-based write; rows whose key exists (or repeats) are skipped.
 
     Meant for machines (nurture steps over thousands of contacts): rows are checked for shape,
-    not for the actor's rights. Returns the number of tasks created.
+    not for the actor's rights. Returns the number of tasks created. With `origin` (what gave
+    them, e.g. a program's name), each assignee of the tasks created here — never of skipped
+    ones, so a re-run tells nobody twice — gets one notification saying how many.
     """
     errors: list[FieldError] = []
     for index, row in enumerate(rows):
@@ -264,10 +270,29 @@ def create_tasks(*, rows: Sequence[TaskRow], channel: str, actor: Any = None) ->
                 written = bulk_insert(Task, COLUMNS, values)
                 if written:
                     log_bulk(actor=actor, channel=channel, model=Task, rows=written)
+                if written and origin is not None:
+                    _tell_assignees_of(fresh, origin=origin)
             return written
         except IntegrityError:
             continue  # a concurrent writer stored some of these keys: look again
     raise ConflictError(_("Tasks with the same keys are being created elsewhere; try again."))
+
+
+def _tell_assignees_of(rows: Sequence[TaskRow], *, origin: Text) -> int:
+    """One notification per assignee of `rows`: how many tasks, which, and where from."""
+    by_assignee: dict[int, list[str]] = {}
+    for row in rows:
+        if (pk := _pk(row.assignee)) is not None:
+            by_assignee.setdefault(pk, []).append(row.title.strip())
+    notes: dict[int, tuple[Text, Text]] = {}
+    for pk, titles in by_assignee.items():
+        title = format_lazy(
+            ngettext_lazy("{count} new task for you", "{count} new tasks for you", len(titles)),
+            count=len(titles),
+        )
+        named = ", ".join(sorted(set(titles))[:3]) + ("…" if len(set(titles)) > 3 else "")
+        notes[pk] = (title, format_lazy("{titles} ({origin})", titles=named, origin=origin))
+    return notify_each(notes=notes, url="/tasks/")
 
 
 COLUMNS = [
@@ -410,11 +435,24 @@ def notify(
     `title` and `body` may be lazy strings (`gettext_lazy`, `format_lazy`): each user reads
     them in their own language. `url` is a path on this site ("/leads/12/").
     """
+    return notify_each(notes=dict.fromkeys(users, (title, body)), url=url, email=email, key=key)
+
+
+def notify_each(
+    *,
+    notes: Mapping[Any, tuple[Text, Text]],
+    url: str = "",
+    email: bool = False,
+    key: str | None = None,
+) -> int:
+    """`notify` for many users at once, each with their own (title, body): `notes` maps a user
+    (object or id) to theirs. A fixed number of queries however many users."""
     if url and (not url.startswith("/") or url.startswith("//")):
         raise ValidationFailed(errors=[FieldError("url", _("a path on this site, like /leads/"))])
     if key is not None and not 0 < len(key) <= 200:
         raise ValidationFailed(errors=[FieldError("key", _("between 1 and 200 characters"))])
-    recipients = _users(users)
+    wording = {_pk(user): note for user, note in notes.items()}
+    recipients = _users(notes)
     if key is not None:
         told = set(
             Notification.objects.filter(
@@ -426,6 +464,7 @@ def notify(
         return 0
     rows = []
     for user in recipients:
+        title, body = wording[user.pk]
         with translation.override(_language(user)):
             rows.append(
                 Notification(

@@ -190,8 +190,8 @@ def exit_enrolment(request: HttpRequest, pk: Path[Id]) -> Any:
 
 @router.get("/nurture/programs/{pk}/metrics", response={200: MetricsOut, **ERRORS})
 def metrics(request: HttpRequest, pk: Path[Id]) -> Any:
-    """Enrolled, active, emails sent/opened/clicked, replies, MQLs produced, and conversion to
-    sale beside similar leads that were never nurtured."""
+    """Enrolments, active, emails sent/opened/clicked, replies, MQLs produced, and conversion to
+    sale beside similar leads that were never nurtured (both sides count leads: people)."""
     found = selectors.program_metrics(viewer=viewer(request), program=_program(request, pk))
     data = asdict(found)
     for group in ("nurtured", "not_nurtured"):

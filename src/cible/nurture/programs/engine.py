@@ -5,7 +5,8 @@ chunk at a time. Each chunk is ONE transaction holding everything it does: the e
 of every kind for the whole group at each step (one `queue_messages` call per email step, one
 `create_tasks` call per task step, one query per branch), the enrolments' new positions (one
 UPDATE per distinct outcome) and their events (one bulk insert). Emails go into the outbox in the
-same transaction, keyed `nurture:<enrolment>:<step>`. So a worker killed anywhere in a chunk
+same transaction, keyed `nurture:<enrolment>:<step>`; so do tasks, and the in-app notifications
+of their assignees. So a worker killed anywhere in a chunk
 leaves it exactly as it was, and the restart runs it once: no step skipped, none repeated.
 
 Within a chunk an enrolment keeps walking (send → wait is one advance) until it must wait, ends,
@@ -25,6 +26,8 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy
 
 from cible.core.audit import Channel
 from cible.core.errors import CibleError
@@ -289,7 +292,14 @@ def _create_task(chunk: Chunk, step: ProgramStep, group: list[State]) -> None:
             chunk.event(state, step.pk, EventKind.TASK_CREATED)
         chunk.go(state, step.next_id)
     if rows:
-        chunk.report.tasks_created += tasks.create_tasks(rows=rows, channel=Channel.JOB)
+        # Each assignee hears once per step and chunk ("12 new tasks for you"), not per task,
+        # and only of the tasks this run created: a chunk run again tells nobody twice.
+        program = chunk.programs[step.program_id]
+        chunk.report.tasks_created += tasks.create_tasks(
+            rows=rows,
+            channel=Channel.JOB,
+            origin=format_lazy(gettext_lazy("nurture program “{name}”"), name=program.name),
+        )
 
 
 def _owners(group: list[State]) -> dict[int, int]:

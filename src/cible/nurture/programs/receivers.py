@@ -4,8 +4,8 @@
   start nurturing", seed 004 §4) are enrolled, with their lead;
 - contacts whose lead became an MQL (or went further) leave the programs that exit on it at
   once, without waiting for the next advance;
-- likewise contacts who replied or whose email bounced (`interactions_recorded`), even in the
-  middle of a week's wait.
+- likewise contacts who replied or whose email bounced (`interactions_recorded`), or who opted
+  out of email (`email_opted_out`), even in the middle of a week's wait.
 
 Both are set-based over the whole list of moves, each in its own transaction.
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from django.db import transaction
@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from cible.core.audit import Channel
 from cible.core.errors import CibleError
+from cible.core.idsets import InIds
 from cible.engagement.interactions.models import Interaction, InteractionKind
 from cible.engagement.interactions.signals import interactions_recorded
 from cible.lifecycle.leads.models import Lead
@@ -35,6 +36,7 @@ from cible.nurture.programs.models import (
     NurtureProgram,
     ProgramStatus,
 )
+from cible.people.signals import email_opted_out
 
 logger = logging.getLogger(__name__)
 
@@ -90,16 +92,23 @@ def _on_leads_moved(sender: Any, moves: Sequence[Move], **kwargs: Any) -> None:
 ENDING = (InteractionKind.EMAIL_REPLIED, InteractionKind.EMAIL_BOUNCED)
 
 
-@transaction.atomic
 def exit_on_interactions(interactions: Sequence[Interaction]) -> int:
-    contact_ids = {i.contact_id for i in interactions if i.kind in ENDING and i.contact_id}
+    return exit_due({i.contact_id for i in interactions if i.kind in ENDING and i.contact_id})
+
+
+@transaction.atomic
+def exit_due(contact_ids: Collection[int]) -> int:
+    """The contacts' active enrolments leave the programs whose exit conditions they now meet
+    (opt-out, bounce, reply, MQL, custom target: the engine's own checks), at once."""
     if not contact_ids:
         return 0
-    active = Enrolment.objects.filter(
-        status=EnrolmentStatus.ACTIVE,
-        contact_id__in=contact_ids,
-        program__status__in=(ProgramStatus.ACTIVE, ProgramStatus.PAUSED),
-    ).values_list("pk", "program_id")
+    active = list(
+        Enrolment.objects.filter(
+            InIds("contact_id", sorted(contact_ids)),
+            status=EnrolmentStatus.ACTIVE,
+            program__status__in=(ProgramStatus.ACTIVE, ProgramStatus.PAUSED),
+        ).values_list("pk", "program_id")
+    )
     ids, program_ids = [pk for pk, _p in active], {p for _pk, p in active}
     programs = NurtureProgram.objects.in_bulk(program_ids)
     return exits.exit_enrolments(exits.due_exits(ids, programs), now=timezone.now())
@@ -109,6 +118,11 @@ def _on_interactions(sender: Any, interactions: Sequence[Interaction], **kwargs:
     exit_on_interactions(interactions)
 
 
+def _on_email_opted_out(sender: Any, contact_ids: Sequence[int], **kwargs: Any) -> None:
+    exit_due(set(contact_ids))
+
+
 def connect() -> None:
     leads_moved.connect(_on_leads_moved, dispatch_uid="nurture-leads-moved")
     interactions_recorded.connect(_on_interactions, dispatch_uid="nurture-interactions")
+    email_opted_out.connect(_on_email_opted_out, dispatch_uid="nurture-email-opted-out")

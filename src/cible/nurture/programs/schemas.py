@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 from ninja import Schema
 from pydantic import Field
@@ -133,21 +133,25 @@ class EnrolmentQuery(ListParams):
 
 
 class ComparisonOut(Schema):
-    count: int
-    converted: int
+    count: int = Field(
+        description="Leads, counted as people: a contact enrolled twice, or with two leads, "
+        "counts once."
+    )
+    converted: int = Field(description="Of those leads, how many became customers.")
     rate: float | None
+    unit: Literal["leads"] = Field(description="What `count` and `converted` count: leads.")
 
 
 class MetricsOut(Schema):
-    enrolled: int
+    enrolled: int = Field(description="Enrolments (a contact enrolled twice counts twice).")
     active: int
     completed: int
     exited: int
     sent: int
     opened: int
     clicked: int
-    replies: int
-    mqls: int
+    replies: int = Field(description="Enrolled contacts who replied (people, not enrolments).")
+    mqls: int = Field(description="Enrolled contacts who became MQLs (people, not enrolments).")
     nurtured: ComparisonOut
     not_nurtured: ComparisonOut
     since: dt.datetime | None

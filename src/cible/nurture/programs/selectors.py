@@ -219,8 +219,12 @@ def where_everyone_is(*, viewer: Any, program: NurtureProgram) -> list[StepPeopl
 
 @dataclass(frozen=True)
 class Comparison:
+    """Leads — people: a contact enrolled twice, or with two leads, counts once — and how many
+    of them became customers."""
+
     count: int
     converted: int
+    unit: str = "leads"  # named in the API's answer, so nobody reads enrolments into it
 
     @property
     def rate(self) -> float | None:
@@ -257,15 +261,17 @@ def program_metrics(*, viewer: Any, program: NurtureProgram) -> ProgramMetrics:
     emails = mail.aggregate(
         sent=Count("sent_at"), opened=Count("opened_at"), clicked=Count("clicked_at")
     )
-    replies = enrolments.filter(interacted(InteractionKind.EMAIL_REPLIED)).count()
-    mqls = enrolments.filter(became_ready()).count()
+    # Replies, MQLs and the comparison count people, not enrolments: a contact enrolled twice
+    # who became an MQL once is one MQL, and one lead beside the leads never nurtured.
+    replies = _people(enrolments.filter(interacted(InteractionKind.EMAIL_REPLIED)))
+    mqls = _people(enrolments.filter(became_ready()))
     customer = StageTransition.objects.filter(
         lead__contact_id=OuterRef("contact_id"),
         to_stage=Stage.CUSTOMER,
         occurred_at__gt=OuterRef("enrolled_at"),
     )
     nurtured = Comparison(
-        count=totals["enrolled"], converted=enrolments.filter(Exists(customer)).count()
+        count=_people(enrolments), converted=_people(enrolments.filter(Exists(customer)))
     )
     stages = sorted(set(enrolments.exclude(lead_stage="").values_list("lead_stage", flat=True)))
     since = totals["since"]
@@ -286,9 +292,14 @@ def program_metrics(*, viewer: Any, program: NurtureProgram) -> ProgramMetrics:
     )
 
 
+def _people(rows: QuerySet[Any]) -> int:
+    """How many distinct contacts `rows` (enrolments or leads) are about."""
+    return rows.order_by().values("contact_id").distinct().count()
+
+
 def _not_nurtured(viewer: Any, stages: list[str], since: dt.datetime | None) -> Comparison:
-    """Leads that entered the same stages over the same period and were never enrolled in any
-    program: how many, and how many became customers since."""
+    """Leads (people, as for the nurtured) that entered the same stages over the same period and
+    were never enrolled in any program: how many, and how many became customers since."""
     if not stages or since is None:
         return Comparison(0, 0)
     entered = StageTransition.objects.filter(
@@ -304,7 +315,7 @@ def _not_nurtured(viewer: Any, stages: list[str], since: dt.datetime | None) -> 
         .filter(Exists(entered))
         .exclude(Exists(enrolled)),
     )
-    return Comparison(count=leads.count(), converted=leads.filter(Exists(won)).count())
+    return Comparison(count=_people(leads), converted=_people(leads.filter(Exists(won))))
 
 
 # --- a contact's programs -------------------------------------------------------------------------

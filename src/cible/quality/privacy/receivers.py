@@ -3,7 +3,8 @@
 The contact form and the API's contact fields can still tick "opted out of emails" or set the
 email consent. Every such change leaves an audit entry; this receiver turns it into a
 channel-wide `ConsentEvent` (source: the channel; proof: who, when and the audit entry), so that
-the history is complete and `may_contact` hears it, whichever way the change came in.
+the history is complete and `may_contact` hears it, whichever way the change came in. An
+opt-out of email is also announced to the apps above (`people.signals.email_opted_out`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from django.utils.translation import gettext_noop
 
 from cible.core.values import is_id
 from cible.people.models import Contact
+from cible.people.signals import send_email_opted_out_on_commit
 from cible.quality.privacy import consents, services
 from cible.quality.privacy.models import ConsentEvent
 
@@ -42,11 +44,15 @@ def record_from_log_entry(sender: type, instance: LogEntry, created: bool, **kwa
         return
     if instance.content_type_id != ContentType.objects.get_for_model(Contact).pk:
         return
+    changes = _changes(instance)
     implied = consents.implied_by_record_change(
-        _changes(instance), created=instance.action == LogEntry.Action.CREATE
+        changes, created=instance.action == LogEntry.Action.CREATE
     )
     if not implied or not is_id(instance.object_pk):
         return
+    opt_out = changes.get("email_opt_out")
+    if isinstance(opt_out, list | tuple) and len(opt_out) == 2 and str(opt_out[1]) == "True":
+        send_email_opted_out_on_commit([int(instance.object_pk)])
     channel = str((instance.additional_data or {}).get("channel") or "ui")
     source = consents.SOURCE_OF_CHANNEL.get(channel, "ui")
     for medium, status in implied:

@@ -24,6 +24,7 @@ from cible.core.concurrency import save_versioned
 from cible.core.errors import FieldError, PermissionDenied, ValidationFailed
 from cible.core.values import is_id
 from cible.people.models import Contact
+from cible.people.signals import send_email_opted_out_on_commit
 from cible.quality.privacy import consents, permissions
 from cible.quality.privacy.models import ConsentCondition, ConsentEvent, Purpose, RetentionRule
 
@@ -221,6 +222,8 @@ def sync_summary(*, contact: Contact, actor: Any, channel: str) -> bool:
         setattr(contact, name, value)
     with own_write(), audit_context(actor=actor, channel=channel):
         save_versioned(contact)
+    if wanted["email_opt_out"] and not current["email_opt_out"]:
+        send_email_opted_out_on_commit([contact.pk])
     return True
 
 
