@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from cible.core.errors import ValidationFailed
 from cible.core.services import api_token_create
 from cible.nurture.mailing import services
 from cible.nurture.mailing.models import EmailTemplate, SendPolicy
@@ -122,6 +125,7 @@ def test_sending_rules_are_validated_and_saved(cast: Any, client_for: Any) -> No
             "per_domain_per_minute": "60",
             "max_attempts": "5",
             "backoff_seconds": "120",
+            "claim_timeout_seconds": "900",
         },
     )
     assert bad.status_code == 422
@@ -137,6 +141,7 @@ def test_sending_rules_are_validated_and_saved(cast: Any, client_for: Any) -> No
             "per_domain_per_minute": "60",
             "max_attempts": "5",
             "backoff_seconds": "120",
+            "claim_timeout_seconds": "900",
         },
     )
     assert good.status_code == 302
@@ -147,7 +152,75 @@ def test_sending_rules_are_validated_and_saved(cast: Any, client_for: Any) -> No
         18,
         60,
     )
+    assert policy.claim_timeout_seconds == 900
     assert client_for(cast.ae).post("/email/policy/", {}).status_code == 422
+
+
+GOOD_RULES = {
+    "days": ["0", "1", "2", "3", "4"],
+    "start_hour": "8",
+    "end_hour": "19",
+    "time_zone": "Europe/Paris",
+    "per_domain_per_minute": "600",
+    "max_attempts": "6",
+    "backoff_seconds": "60",
+}
+TIMEOUT_RULE = (
+    "« Take back unfinished sends after » must be a whole number of seconds, "
+    "from 60 (one minute) to 86,400 (one day)."
+)
+
+
+def test_the_claim_timeout_is_explained_shown_and_saved(cast: Any, client_for: Any) -> None:
+    client = client_for(cast.marketer)
+    page = client.get("/email/policy/").content.decode()
+    assert "Take back unfinished sends after (seconds)" in page
+    assert 'name="claim_timeout_seconds" value="600"' in page  # the default, ten minutes
+    assert "the next sending round takes them back" in page  # the help text, next to the field
+
+    saved = client.post("/email/policy/", {**GOOD_RULES, "claim_timeout_seconds": " 86400 "})
+
+    assert saved.status_code == 302
+    assert SendPolicy.current().claim_timeout_seconds == 86_400
+    page = client.get("/email/policy/").content.decode()
+    assert 'name="claim_timeout_seconds" value="86400"' in page
+    client.post("/email/policy/", {**GOOD_RULES, "claim_timeout_seconds": "60"})
+    assert SendPolicy.current().claim_timeout_seconds == 60
+
+
+def test_a_claim_timeout_out_of_bounds_is_refused_with_a_message_naming_it(
+    cast: Any, client_for: Any
+) -> None:
+    client = client_for(cast.marketer)
+    for value in ("59", "86401", "0", "-600", "90.5", "ten minutes"):
+        refused = client.post("/email/policy/", {**GOOD_RULES, "claim_timeout_seconds": value})
+        assert refused.status_code == 422, value
+        text = refused.content.decode()
+        error = text.split('data-field="claim_timeout_seconds">')[1].split("</div>")[0]
+        assert error == TIMEOUT_RULE, value
+        assert SendPolicy.current().claim_timeout_seconds == 600, value
+    empty = client.post("/email/policy/", {**GOOD_RULES, "claim_timeout_seconds": ""})
+    assert empty.status_code == 422
+    assert "« Take back unfinished sends after » needs a number of seconds." in (
+        empty.content.decode()
+    )
+    # The other rules of a refused form are not saved either.
+    assert SendPolicy.current().start_hour == 8
+
+
+def test_the_service_refuses_a_bad_claim_timeout_whoever_calls_it(cast: Any) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        services.policy_update(
+            actor=cast.marketer, channel="api", data={"claim_timeout_seconds": 30}
+        )
+    assert [(e.field, e.message) for e in refused.value.errors] == [
+        ("claim_timeout_seconds", TIMEOUT_RULE)
+    ]
+    policy = services.policy_update(
+        actor=cast.marketer, channel="api", data={"claim_timeout_seconds": 1200}
+    )
+    assert SendPolicy.current().claim_timeout_seconds == policy.claim_timeout_seconds == 1200
+    assert SendPolicy.current().start_hour == 8  # the fields not given keep their value
 
 
 def test_template_api_creates_checks_and_previews(cast: Any, people: dict[str, Any]) -> None:

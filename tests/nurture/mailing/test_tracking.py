@@ -12,6 +12,7 @@ from django.test import Client
 from cible.engagement.interactions.models import Interaction
 from cible.nurture.mailing import services, tokens
 from cible.nurture.mailing.models import MessageStatus, OutboundMessage
+from cible.people.services import profile_set_language
 from cible.quality.privacy.models import ConsentEvent
 
 
@@ -110,6 +111,43 @@ def test_unsubscribe_page_speaks_the_contacts_language_and_one_click_post_opts_o
     )
     assert outcome.suppressed == {jeanne.pk: "opted_out"}
     assert OutboundMessage.objects.get(key="t:2").status == MessageStatus.SENT
+
+
+def test_the_unsubscribe_link_of_a_test_send_says_it_was_a_test_and_changes_nothing(
+    cast: Any, client_for: Any, template: Any, people: dict[str, Any], smtp_server: Any
+) -> None:
+    cast.marketer.email = "marie@cible.example"
+    cast.marketer.save()
+    jeanne = people["jeanne"]
+    services.send_test(template=template, contact=jeanne, actor=cast.marketer, channel="ui")
+    received = smtp_server.recorder.to("marie@cible.example")[0]
+    link = re.search(r'<a href="([^"]+/m/u/[^"]*)"', received.html()).group(1)
+    assert _path(link) == "/m/u/"  # untracked: no token to read
+
+    page = Client(headers={"Accept-Language": "en"}).get(_path(link))
+
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "This was a test email" in text
+    assert "Nothing was changed: nobody was unsubscribed." in text
+    assert 'lang="en"' in text
+    jeanne.refresh_from_db()
+    assert jeanne.email_opt_out is False
+    assert not ConsentEvent.objects.filter(contact=jeanne).exists()
+    # In the reader's language: their profile's when logged in, else their browser's.
+    profile_set_language(user=cast.marketer, language="fr")
+    assert 'lang="fr"' in client_for(cast.marketer).get("/m/u/").content.decode()
+    # Nothing to do without a token: no one-click request is accepted there.
+    assert Client().post("/m/u/", {"List-Unsubscribe": "One-Click"}).status_code == 405
+
+
+def test_a_forged_unsubscribe_token_is_still_refused_next_to_the_test_send_page(db: Any) -> None:
+    client = Client(headers={"Accept-Language": "en"})
+    for path in ("/m/u/forged", f"/m/u/{tokens.unsubscribe_token(1)[:-1]}"):  # cut short
+        for response in (client.get(path), client.post(path, {"List-Unsubscribe": "One-Click"})):
+            assert response.status_code == 400, path
+            assert "This link is not valid" in response.content.decode()
+            assert "This was a test email" not in response.content.decode()
 
 
 def test_the_contact_page_lists_the_emails_and_an_erasure_blanks_them(

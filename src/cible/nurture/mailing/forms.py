@@ -45,6 +45,19 @@ class PolicyForm(StyledForm):
     per_domain_per_minute = forms.CharField(label=_("Messages per minute per recipient domain"))
     max_attempts = forms.CharField(label=_("Attempts before giving up"))
     backoff_seconds = forms.CharField(label=_("First retry after (seconds)"))
+    claim_timeout_seconds = forms.CharField(
+        label=_("Take back unfinished sends after (seconds)"),
+        help_text=_(
+            "If sending stops abruptly (a crash, a restart) while emails are going out, those "
+            "emails stay “Sending”. After this many seconds the next sending round takes them "
+            "back and sends them again, which counts as one attempt. Keep it longer than a "
+            "sending round can last, or an email still on its way could go out twice. "
+            "From 60 (one minute) to 86,400 (one day)."
+        ),
+        error_messages={
+            "required": _("« Take back unfinished sends after » needs a number of seconds.")
+        },
+    )
 
 
 STATUS_CHOICES = [("", _("All")), *MessageStatus.choices]

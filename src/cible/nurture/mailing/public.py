@@ -3,7 +3,7 @@ clicks and the unsubscribe page (RFC 8058 one-click POST included).
 
 Tokens are signed (`tokens`); a forged, altered or expired one gets a clear 400 page, an unknown
 message a 404 — never a 500, and a click never redirects anywhere but to the link that was in
-the message.
+the message. A test send is not tracked: its unsubscribe link carries no token at all and says so.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_safe
 
 from cible.core.errors import CibleError
 from cible.nurture.mailing import services, tokens
@@ -108,3 +108,11 @@ def unsubscribe_view(request: HttpRequest, token: str) -> HttpResponse:
             "language": language,
         }
         return render(request, "mailing/unsubscribe.html", context)
+
+
+@never_cache
+@require_safe
+def unsubscribe_test_view(request: HttpRequest) -> HttpResponse:
+    """The unsubscribe link of a test send (`send_test` builds it without a token): nobody to
+    unsubscribe, so say so, in the viewer's language (their profile, else their browser's)."""
+    return render(request, "mailing/unsubscribe_test.html")

@@ -168,22 +168,24 @@ def template_delete(*, template: EmailTemplate, actor: Any, channel: str) -> Non
 # --- the sending policy -------------------------------------------------------------------------
 
 
-def _whole(raw: Any, name: str, low: int, high: int, errors: list[FieldError]) -> int:
+def _whole(
+    raw: Any, name: str, low: int, high: int, errors: list[FieldError], message: str = ""
+) -> int:
+    """`raw` as a whole number from `low` to `high`; else `message` (or a generic one) on `name`."""
     try:
         value = int(str(raw).strip())
     except (TypeError, ValueError):
-        errors.append(FieldError(name, _("must be a whole number")))
+        errors.append(FieldError(name, message or _("must be a whole number")))
         return low
     if not low <= value <= high:
-        errors.append(
-            FieldError(name, _("must be between %(low)s and %(high)s") % {"low": low, "high": high})
-        )
+        generic = _("must be between %(low)s and %(high)s") % {"low": low, "high": high}
+        errors.append(FieldError(name, message or generic))
     return value
 
 
 @transaction.atomic
 def policy_update(*, actor: Any, channel: str, data: Mapping[str, Any]) -> SendPolicy:
-    """Change the send window, rates and retries (administrators and Marketing)."""
+    """Change the send window, rates, retries and claim timeout (administrators and Marketing)."""
     if not may_edit_templates(actor):
         raise PermissionDenied(_("Only Marketing and administrators may change sending rules."))
     policy = SendPolicy.objects.select_for_update().get(pk=SendPolicy.current().pk)
@@ -214,11 +216,25 @@ def policy_update(*, actor: Any, channel: str, data: Mapping[str, Any]) -> SendP
     backoff = _whole(
         data.get("backoff_seconds", policy.backoff_seconds), "backoff_seconds", 1, 86_400, errors
     )
+    # A claim must outlive the slowest sending round, or a message still on its way is taken
+    # back and sent again; a day is the longest a crashed worker's messages should wait.
+    claim_timeout = _whole(
+        data.get("claim_timeout_seconds", policy.claim_timeout_seconds),
+        "claim_timeout_seconds",
+        60,
+        86_400,
+        errors,
+        _(
+            "« Take back unfinished sends after » must be a whole number of seconds, "
+            "from 60 (one minute) to 86,400 (one day)."
+        ),
+    )
     if errors:
         raise ValidationFailed(errors=errors)
     policy.days, policy.start_hour, policy.end_hour = "".join(days), start, end
     policy.time_zone, policy.per_domain_per_minute = zone, rate
     policy.max_attempts, policy.backoff_seconds = attempts, backoff
+    policy.claim_timeout_seconds = claim_timeout
     policy.version += 1
     with audit_context(actor=actor, channel=channel):
         policy.save()

@@ -18,5 +18,6 @@ urlpatterns = [
     path("email/policy/", views.policy_view, name="policy"),
     path("m/o/<str:token>.gif", public.open_view, name="open"),
     path("m/c/<str:token>", public.click_view, name="click"),
+    path("m/u/", public.unsubscribe_test_view, name="unsubscribe_test"),
     path("m/u/<str:token>", public.unsubscribe_view, name="unsubscribe"),
 ]

@@ -205,22 +205,9 @@ def message_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
 def policy_view(request: HttpRequest) -> HttpResponse:
     policy = SendPolicy.current()
     if request.method == "GET":
-        form = PolicyForm(
-            initial={
-                "days": list(policy.days),
-                **{
-                    name: getattr(policy, name)
-                    for name in (
-                        "start_hour",
-                        "end_hour",
-                        "time_zone",
-                        "per_domain_per_minute",
-                        "max_attempts",
-                        "backoff_seconds",
-                    )
-                },
-            }
-        )
+        # The form's fields are named after the policy's; only the days change shape.
+        initial = {name: getattr(policy, name) for name in PolicyForm.base_fields}
+        form = PolicyForm(initial={**initial, "days": list(policy.days)})
         status = 200
     else:
         form = PolicyForm(request.POST)
