@@ -87,3 +87,14 @@ def test_ids_used_twice_fall_back_to_the_orm(three: list[Any]) -> None:
     for _again in range(2):
         rows = prepared.rows([three[2].pk])
         assert [(r.legal_name, r.doubled) for r in rows] == [("Cèdre SA", three[2].pk * 2)]
+
+
+def test_row_locks_return_the_keys_in_key_order(three: list[Any], cast: Cast) -> None:
+    from django.db import transaction
+
+    from cible.core.prepared import row_locks
+
+    locks = row_locks(Organisation, "owner_id")
+    with transaction.atomic():
+        locked = locks.rows([cast.ae.pk])
+    assert [row.pk for row in locked] == sorted([three[0].pk, three[2].pk])  # Alice's two

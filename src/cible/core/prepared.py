@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.db.models.utils import create_namedtuple_class
 
 # Stand-in ids, negative so that they cannot collide with a parameter of the query itself.
@@ -85,3 +85,16 @@ class Prepared:
                 [s[0] for s in compiler.select[: compiler.col_count]]
             ),
         )
+
+
+def row_locks(model: type[Model], field: str = "pk") -> Prepared:
+    """`rows(ids)` locks the rows of `model` whose `field` is one of `ids`, in key order (the
+    order that keeps two lockers from deadlocking), and returns their keys."""
+    return Prepared(
+        lambda ids: (
+            model._default_manager.filter(**{f"{field}__in": ids})
+            .order_by("pk")
+            .select_for_update()
+            .values_list("pk", named=True)
+        )
+    )

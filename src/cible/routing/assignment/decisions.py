@@ -17,7 +17,7 @@ from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
-from cible.core.prepared import Prepared
+from cible.core.prepared import Prepared, row_locks
 from cible.lifecycle.leads.models import Lead, RecycleReason, Stage
 from cible.lifecycle.leads.moves import check_move
 from cible.routing.assignment.facts import LeadRow
@@ -233,14 +233,7 @@ _MEMBERS = Prepared(
         .values_list(*_MEMBER_COLUMNS, named=True)
     )
 )
-_MEMBER_LOCKS = Prepared(
-    lambda team_ids: (
-        RoutingMember.objects.filter(team_id__in=team_ids)
-        .order_by("id")
-        .select_for_update()
-        .values_list("pk", named=True)
-    )
-)
+_MEMBER_LOCKS = row_locks(RoutingMember, "team_id")
 
 
 def read_members(decisions: Sequence[Decision], ctx: Context, *, lock: bool) -> None:

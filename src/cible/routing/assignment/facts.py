@@ -16,7 +16,7 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Subquery
 from django.db.models.expressions import RawSQL
 
-from cible.core.prepared import Prepared
+from cible.core.prepared import Prepared, row_locks
 from cible.core.roles import Role
 from cible.lifecycle.leads.models import FINAL, Lead
 from cible.routing.assignment import rulesets
@@ -56,14 +56,7 @@ _COLUMNS = (
     "stage_entered_at",
 )
 # The batch's lead rows locked, in id order (compiled once: routing one lead is a hot path).
-_LOCK = Prepared(
-    lambda ids: (
-        Lead.objects.filter(pk__in=ids)
-        .order_by("pk")
-        .select_for_update()
-        .values_list("pk", named=True)
-    )
-)
+_LOCK = row_locks(Lead)
 
 
 @dataclass
