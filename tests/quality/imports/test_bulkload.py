@@ -11,7 +11,7 @@ from django.db import connection
 from cible.core.indexes import suspend_indexes
 from cible.core.models import SuspendedIndex
 from cible.people.models import Organisation
-from cible.quality.imports import pipeline, services
+from cible.quality.imports import committing, services
 from tests.factories import organisation
 from tests.quality.imports.engine_support import var_dir  # noqa: F401
 from tests.quality.imports.test_resume import mapped_run
@@ -30,13 +30,13 @@ def present() -> set[str]:
 def seen(monkeypatch: pytest.MonkeyPatch) -> list[set[str]]:
     """The indexes present each time a batch inserts its rows."""
     observed: list[set[str]] = []
-    real_insert = pipeline.insert_creates
+    real_insert = committing.insert_creates
 
     def observe(*args: Any, **kwargs: Any) -> int:
         observed.append(present())
         return real_insert(*args, **kwargs)
 
-    monkeypatch.setattr(pipeline, "insert_creates", observe)
+    monkeypatch.setattr(committing, "insert_creates", observe)
     return observed
 
 
@@ -94,7 +94,7 @@ def test_a_large_file_into_a_larger_table_keeps_the_indexes(
 def test_a_crash_in_the_middle_still_builds_the_indexes_again(
     cast: Any, big: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_insert = pipeline.insert_creates
+    real_insert = committing.insert_creates
     calls = {"n": 0}
 
     def crash_on_second(*args: Any, **kwargs: Any) -> int:
@@ -103,7 +103,7 @@ def test_a_crash_in_the_middle_still_builds_the_indexes_again(
             raise OSError("disk full")
         return real_insert(*args, **kwargs)
 
-    monkeypatch.setattr(pipeline, "insert_creates", crash_on_second)
+    monkeypatch.setattr(committing, "insert_creates", crash_on_second)
     run = services.start(mapped_run(cast.ae, 10), actor=cast.ae)
 
     assert run.status == "failed"

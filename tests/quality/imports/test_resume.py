@@ -20,7 +20,7 @@ from stdnum import luhn
 
 from cible.core.errors import ValidationFailed
 from cible.people.models import Organisation
-from cible.quality.imports import pipeline, services
+from cible.quality.imports import committing, services
 from cible.quality.imports.models import ImportBatch, ImportRun
 from tests.factories import organisation
 from tests.quality.imports.engine_support import csv_bytes, upload, var_dir  # noqa: F401
@@ -57,7 +57,7 @@ def test_a_crash_in_the_third_batch_leaves_whole_batches_and_a_rerun_finishes(
     existing = organisation(cast.ae, legal_name="Entreprise 8", siren=next(sirens(8, 10_000_007)))
     run = mapped_run(cast.ae, 10)
     calls = {"n": 0}
-    real_insert = pipeline.insert_creates
+    real_insert = committing.insert_creates
 
     def crash_on_third(*args: Any, **kwargs: Any) -> int:
         calls["n"] += 1
@@ -66,7 +66,7 @@ def test_a_crash_in_the_third_batch_leaves_whole_batches_and_a_rerun_finishes(
             raise OSError("disk full")  # after the rows went to the database
         return written
 
-    monkeypatch.setattr(pipeline, "insert_creates", crash_on_third)
+    monkeypatch.setattr(committing, "insert_creates", crash_on_third)
     run = services.start(run, actor=cast.ae)
 
     assert run.status == "failed"
@@ -77,7 +77,7 @@ def test_a_crash_in_the_third_batch_leaves_whole_batches_and_a_rerun_finishes(
     existing.refresh_from_db()
     assert (existing.city, existing.version) == ("", 1)  # its row was in the lost batch
 
-    monkeypatch.setattr(pipeline, "insert_creates", real_insert)
+    monkeypatch.setattr(committing, "insert_creates", real_insert)
     run = services.start(run, actor=cast.ae)
 
     assert run.status == "done", run.error_message

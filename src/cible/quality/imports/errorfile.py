@@ -5,7 +5,7 @@ column ("Téléphone: not a phone number; SIREN: …"). The delimiter is the sou
 workbook, the one spreadsheets expect in the user's language), the encoding UTF-8 with a BOM so
 that Excel reads accents right, and cells a spreadsheet would run as formulas are neutralised
 (core.csv_export). Imported again as it is, the "error" column is left unmapped and the apostrophe
-of neutralised cells is taken off (pipeline._unquote).
+of neutralised cells is taken off (preparing._unquote).
 """
 
 from __future__ import annotations

@@ -1,10 +1,12 @@
-"""The batch loop of a run: read → normalise → match → write, one transaction per batch.
+"""The run of an import: the loop over its batches, and the workers that start and end it.
 
-Each batch of the real run commits, in one transaction, its records, its external keys, its
-rejected rows, an `ImportBatch` naming the rows it covered, the run's counters and one audit
-entry. A crash or a kill in the middle of a batch leaves nothing of that batch; the next run of
-`execute` starts after the last committed batch and, since rows are matched by key, rows of the
-lost batch are written once. The dry run goes through the very same steps without writing.
+Each batch is read and normalised in a thread (`preparing.py`) while the previous one is matched
+and written in its own transaction (`committing.py`). A crash or a kill in the middle of a batch
+leaves nothing of that batch; the next run of `execute` starts after the last committed batch
+and, since rows are matched by key, rows of the lost batch are written once. The dry run goes
+through the very same steps without writing. The workers (`run_check`, `run_import`, for the
+Huey tasks and the command line) move the run's status around `execute` and never raise for a
+failed run.
 """
 
 from __future__ import annotations
@@ -14,71 +16,37 @@ import logging
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cible.core.bulk import refresh_statistics
-from cible.core.errors import CibleError, FieldError
+from cible.core.errors import CibleError
 from cible.lib.memory import no_cyclic_gc
 from cible.people.hooks import records_bulk_written
 from cible.quality.imports import extras, registry
 from cible.quality.imports.bulkload import IndexPlan, WrittenRecords
-from cible.quality.imports.columns import NormalisedBatch, normalise_batch
-from cible.quality.imports.matching import Matcher, Plan
-from cible.quality.imports.models import ImportBatch, ImportRun, source_key
+from cible.quality.imports.committing import check_batch, counts_of, seconds, write_batch
+from cible.quality.imports.matching import Matcher
+from cible.quality.imports.models import ImportBatch, ImportRun
+from cible.quality.imports.preparing import Timings, prepared_batches, timed
 from cible.quality.imports.reading import open_table, read_batches
-from cible.quality.imports.writing import (
-    apply_updates,
-    audit_batch,
-    insert_creates,
-    insert_rejections,
-    invalidate_quality,
-    record_keys,
-    reserve_ids,
-)
 
 DEFAULT_BATCH_ROWS = 50_000
 REFRESH_AFTER = 10_000  # records created by a run before the planner's statistics are refreshed
-ROW = "_row"
-# An error file neutralises cells a spreadsheet would read as a formula with an apostrophe
-# (core.csv_export): taken off again when such a file comes back.
-_QUOTED = r"^'([=+\-@\t\r])"
 
 logger = logging.getLogger(__name__)
 Status = ImportRun.Status
 Progress = Callable[[ImportRun], None]
 Stop = Callable[[], bool]
-Timings = defaultdict[str, float]  # seconds per phase: read, normalise, match, write
-
-
-class ConcurrentRun(CibleError):
-    status_code = 409
 
 
 def batch_rows() -> int:
     return int(getattr(settings, "IMPORT_BATCH_ROWS", DEFAULT_BATCH_ROWS))
-
-
-def _timed(iterator: Iterator[pl.DataFrame], timings: Timings) -> Iterator[pl.DataFrame]:
-    while True:
-        began = time.perf_counter()
-        frame = next(iterator, None)
-        timings["read"] += time.perf_counter() - began
-        if frame is None:
-            return
-        yield frame
-
-
-def _unquote(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
-    return frame.with_columns(pl.col(c).str.replace(_QUOTED, "${1}") for c in columns)
 
 
 def _cancel_requested(run: ImportRun) -> bool:
@@ -121,7 +89,7 @@ def execute(
     changes: Counter[str] = Counter(run.changes or {}) if start_row > 1 else Counter()
     samples: dict[str, Any] = dict(run.change_samples or {}) if start_row > 1 else {}
     done = 0 if dry_run else run.rows_done
-    frames = _timed(read_batches(table, batch_size=batch_rows(), start_row=start_row), timings)
+    frames = timed(read_batches(table, batch_size=batch_rows(), start_row=start_row), timings)
     created_before = counts["created"]
     indexes = IndexPlan(entity, remaining=run.rows_total - start_row + 1)
     written = WrittenRecords()
@@ -191,7 +159,7 @@ def _batches(
     samples: dict[str, Any],
 ) -> bool:
     """The loop over the batches; True if it stopped on a cancel (counts updated in place)."""
-    for prepared in _prepared(frames, entity, mapping, mapped_columns, blanks, timings):
+    for prepared in prepared_batches(frames, entity, mapping, mapped_columns, blanks, timings):
         if (stop is not None and stop()) or _cancel_requested(run):
             return True
         frame, batch = prepared.frame, prepared.batch
@@ -202,11 +170,9 @@ def _batches(
         for name, pair in batch.change_samples.items():
             samples.setdefault(name, [str(part) for part in pair])
         if dry_run:
-            outcome = _check_batch(
-                run, matcher, frame, errors, rows, values, timings, create_errors
-            )
+            outcome = check_batch(run, matcher, frame, errors, rows, values, timings, create_errors)
         else:
-            outcome = _write_batch(
+            outcome = write_batch(
                 run,
                 matcher,
                 actor,
@@ -230,10 +196,10 @@ def _batches(
         if dry_run:
             ImportRun.objects.filter(pk=run.pk).update(
                 rows_checked=done,
-                dry_run_counts=_counts(counts),
+                dry_run_counts=counts_of(counts),
                 changes=dict(changes),
                 change_samples=samples,
-                timings=_seconds(timings),
+                timings=seconds(timings),
                 heartbeat_at=timezone.now(),
             )
         run.refresh_from_db()
@@ -245,88 +211,8 @@ def _batches(
     return False
 
 
-@dataclass
-class Prepared:
-    """A batch read and normalised, ready to be matched and written."""
-
-    frame: pl.DataFrame
-    batch: NormalisedBatch
-    errors: dict[int, list[FieldError]]  # rows rejected
-    create_errors: dict[int, list[FieldError]]  # rows that may only update
-    rows: list[int]  # the rows to match, and their values
-    values: list[dict[str, Any]]
-    first_row: int
-    last_row: int
-
-
-def _prepare(
-    frame: pl.DataFrame,
-    entity: registry.ImportableEntity,
-    mapping: dict[str, str],
-    mapped_columns: list[str],
-    blanks: frozenset[str] = frozenset(),
-) -> Prepared:
-    """Normalise one batch: pure, no database (it runs beside the writes, below). The error
-    file keeps the cells as they were (`frame`), blank literals included."""
-    cells = extras.blank_out(_unquote(frame, mapped_columns), mapped_columns, blanks)
-    batch = normalise_batch(entity, cells, mapping)
-    errors, create_errors = split_errors(entity, frame, mapping, batch.errors)
-    keep = [i for i, row in enumerate(batch.rows) if row not in errors]
-    return Prepared(
-        frame=frame,
-        batch=batch,
-        errors=errors,
-        create_errors=create_errors,
-        rows=[batch.rows[i] for i in keep],
-        values=[batch.values[i] for i in keep],
-        first_row=int(frame[ROW].min()),  # type: ignore[arg-type]
-        last_row=int(frame[ROW].max()),  # type: ignore[arg-type]
-    )
-
-
-def _prepared(
-    frames: Iterator[pl.DataFrame],
-    entity: registry.ImportableEntity,
-    mapping: dict[str, str],
-    mapped_columns: list[str],
-    blanks: frozenset[str],
-    timings: Timings,
-) -> Iterator[Prepared]:
-    """The batches, each read and normalised in a thread while the previous one is matched and
-    written: polars and the database driver release the GIL, so on two cores reading and
-    normalising batch n + 1 mostly costs nothing beside the writes of batch n."""
-
-    language = translation.get_language()  # thread-local: the messages of the run's language
-
-    def next_batch() -> Prepared | None:
-        with translation.override(language):
-            while (frame := next(frames, None)) is not None:
-                if frame.height:
-                    began = time.perf_counter()
-                    prepared = _prepare(frame, entity, mapping, mapped_columns, blanks)
-                    timings["normalise"] += time.perf_counter() - began
-                    return prepared
-        return None
-
-    timings["read"] += 0.0  # both keys exist before the thread adds to them
-    timings["normalise"] += 0.0
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-read") as pool:
-        pending = pool.submit(next_batch)
-        try:
-            while True:
-                began = time.perf_counter()
-                prepared = pending.result()
-                timings["wait"] += time.perf_counter() - began
-                if prepared is None:
-                    return
-                pending = pool.submit(next_batch)
-                yield prepared
-        finally:
-            pending.cancel()  # a cancel or an error: at most the batch under way is finished
-
-
 def _save_timings(run: ImportRun, timings: Timings) -> None:
-    ImportRun.objects.filter(pk=run.pk).update(timings=_seconds(timings))
+    ImportRun.objects.filter(pk=run.pk).update(timings=seconds(timings))
 
 
 def _refresh_statistics(matcher: Matcher, created: int, timings: Timings) -> None:
@@ -336,200 +222,6 @@ def _refresh_statistics(matcher: Matcher, created: int, timings: Timings) -> Non
         began = time.perf_counter()
         refresh_statistics(matcher.model)
         timings["statistics"] += time.perf_counter() - began
-
-
-def split_errors(
-    entity: Any,
-    frame: pl.DataFrame,
-    mapping: dict[str, str],
-    errors: dict[int, list[FieldError]],
-) -> tuple[dict[int, list[FieldError]], dict[int, list[FieldError]]]:
-    """(rows rejected, rows that may only update): an error on a field whose cell is empty or
-    not in the file ("legal name is required") stops a row from creating a record, not from
-    completing an existing one — a file of SIRENs and phone numbers updates what it finds."""
-    if not errors:
-        return {}, {}
-    column_of = {target: column for column, target in mapping.items()}
-    columns = sorted({c for errs in errors.values() for e in errs if (c := column_of.get(e.field))})
-    picked = frame.filter(pl.col(ROW).is_in(sorted(errors))).select(ROW, *columns)
-    cells = {r[0]: dict(zip(columns, r[1:], strict=True)) for r in picked.iter_rows()}
-    rejected: dict[int, list[FieldError]] = {}
-    create_only: dict[int, list[FieldError]] = {}
-    for row, found in errors.items():
-
-        def blank(error: FieldError, row: int = row) -> bool:
-            column = column_of.get(error.field)
-            cell = cells.get(row, {}).get(column) if column else None
-            return error.field in entity.specs and (cell is None or not str(cell).strip())
-
-        if all(blank(error) for error in found):
-            create_only[row] = found
-        else:
-            rejected[row] = found
-    return rejected, create_only
-
-
-def _counts(counts: Counter[str]) -> dict[str, int]:
-    return {k: int(counts.get(k, 0)) for k in ("created", "updated", "unchanged", "rejected")}
-
-
-def _seconds(timings: Timings) -> dict[str, float]:
-    return {k: round(v, 3) for k, v in timings.items()}
-
-
-def _rejections(plan: Plan, errors: dict[int, list[FieldError]]) -> dict[int, list[FieldError]]:
-    rejected = {row: list(errs) for row, errs in errors.items()}
-    for row, errs in plan.rejected.items():
-        rejected.setdefault(row, []).extend(errs)
-    return rejected
-
-
-def _cells(frame: pl.DataFrame, columns: list[str], rows: set[int]) -> dict[int, tuple]:
-    if not rows:
-        return {}
-    picked = frame.filter(pl.col(ROW).is_in(sorted(rows))).select(ROW, *columns)
-    return {row[0]: row[1:] for row in picked.iter_rows()}
-
-
-def _check_batch(
-    run: ImportRun,
-    matcher: Matcher,
-    frame: pl.DataFrame,
-    errors: dict[int, list[FieldError]],
-    rows: list[int],
-    values: list[dict[str, Any]],
-    timings: Timings,
-    create_errors: dict[int, list[FieldError]],
-) -> Counter[str]:
-    began = time.perf_counter()
-    plan, _matched = matcher.plan(rows, values, lock=False, create_errors=create_errors)
-    timings["match"] += time.perf_counter() - began
-    rejected = _rejections(plan, errors)
-    insert_rejections(
-        run,
-        rejected,
-        _cells(frame, run.columns, set(rejected)),
-        field_column=matcher.field_column,
-        dry_run=True,
-    )
-    return Counter(
-        created=len(plan.creates),
-        updated=len(plan.updates),
-        unchanged=len(plan.unchanged),
-        rejected=len(rejected),
-    )
-
-
-def _lock_run(run: ImportRun, first_row: int) -> None:
-    """Inside the batch's transaction: make sure no other worker committed these rows."""
-    if connection.vendor == "postgresql":
-        ImportRun.objects.select_for_update().filter(pk=run.pk).values_list("pk").first()
-    if ImportBatch.objects.filter(run=run, last_row__gte=first_row).exists():
-        raise ConcurrentRun(
-            _(
-                "Rows from %(row)s on were imported by another worker meanwhile: this one "
-                "stops, the other goes on."
-            )
-            % {"row": first_row}
-        )
-
-
-def _write_batch(
-    run: ImportRun,
-    matcher: Matcher,
-    actor: Any,
-    frame: pl.DataFrame,
-    errors: dict[int, list[FieldError]],
-    rows: list[int],
-    values: list[dict[str, Any]],
-    timings: Timings,
-    create_errors: dict[int, list[FieldError]],
-    *,
-    indexes: IndexPlan,
-    written: WrittenRecords,
-    first_row: int,
-    last_row: int,
-    done: int,
-    counts: Counter[str],
-    changes: Counter[str],
-    samples: dict[str, Any],
-) -> Counter[str]:
-    model = matcher.model
-    with transaction.atomic():
-        began = time.perf_counter()
-        _lock_run(run, first_row)
-        plan, _matched = matcher.plan(rows, values, lock=True, create_errors=create_errors)
-        timings["match"] += time.perf_counter() - began
-        began = time.perf_counter()
-        indexes.before_writing(creates=len(plan.creates), rows=len(rows) + len(errors))
-        ids = reserve_ids(model, len(plan.creates))
-        if plan.creates:
-            insert_creates(model, matcher.create_columns, plan.creates, ids)
-            matcher.remember_created(plan.creates, ids)
-        if plan.updates:
-            apply_updates(model, plan.updates)
-            invalidate_quality(model, plan.updates)
-        keys = [*plan.new_keys]
-        keys += [
-            (c.external_id, pk) for c, pk in zip(plan.creates, ids, strict=True) if c.external_id
-        ]
-        if keys or plan.stale_keys:
-            record_keys(
-                entity=matcher.entity.name,
-                source=source_key(run.source),
-                pairs=keys,
-                stale=plan.stale_keys,
-            )
-        if matcher.entity.after_write is not None and (plan.creates or plan.updates):
-            matcher.entity.after_write(
-                extras.Written(
-                    run=run,
-                    actor=actor,
-                    created=[(pk, c.values) for c, pk in zip(plan.creates, ids, strict=True)],
-                    updated=[(u.id, u.values, u.previous) for u in plan.updates],
-                )
-            )
-        timings["write"] += time.perf_counter() - began
-        rejected = _rejections(plan, errors)
-        insert_rejections(
-            run,
-            rejected,
-            _cells(frame, run.columns, set(rejected)),
-            field_column=matcher.field_column,
-            dry_run=False,
-        )
-        outcome = Counter(
-            created=len(plan.creates),
-            updated=len(plan.updates),
-            unchanged=len(plan.unchanged),
-            rejected=len(rejected),
-        )
-        ImportBatch.objects.create(
-            run=run, first_row=first_row, last_row=last_row, **_counts(outcome)
-        )
-        total = counts + outcome
-        ImportRun.objects.filter(pk=run.pk).update(
-            rows_done=done,
-            counts=_counts(total),
-            changes=dict(changes),
-            change_samples=samples,
-            timings=_seconds(timings),
-            heartbeat_at=timezone.now(),
-        )
-        audit_batch(
-            actor=actor,
-            run=run,
-            model=model,
-            first_row=first_row,
-            last_row=last_row,
-            created=ids,
-            updated=[u.id for u in plan.updates],
-        )
-        began = time.perf_counter()  # leaving the block commits: the pages of every index
-    timings["commit"] += time.perf_counter() - began
-    written.add(ids)
-    written.add(u.id for u in plan.updates)
-    return outcome
 
 
 # --- the workers (Huey tasks and the command line) ----------------------------------------------

@@ -76,7 +76,7 @@ class ImportableEntity:
     derive: Callable[[dict[str, Any]], list[FieldError]]  # derived values + cross-field checks
     presets: tuple[Preset, ...] = field(default=())
     # Indexes the import reads through (match keys, links): kept while a very large run sets
-    # the table's other secondary indexes aside (pipeline.IndexPlan).
+    # the table's other secondary indexes aside (bulkload.IndexPlan).
     lookup_indexes: tuple[str, ...] = ()
     # A JSON field that keeps the columns mapped to it under their header, typed (`extras.py`):
     # the one field several columns may be mapped to.
@@ -85,7 +85,7 @@ class ImportableEntity:
     # what an entity keeps beside its rows (a lead's stage history) is written with them.
     after_write: Callable[[Any], None] | None = None
     # Called on each batch's plan (dry run too): the rows a database rule would refuse
-    # (matching.Create and matching.Update lists → row → reasons), rejected with the reason
+    # (decisions.Create and decisions.Update lists → row → reasons), rejected with the reason
     # instead of failing the batch.
     vet: Callable[[list[Any], list[Any]], dict[int, list[FieldError]]] | None = None
 

@@ -8,7 +8,7 @@
 - external keys and rejections bulk inserted; one audit entry per batch (channel "import");
 - the quality tally told which records were updated (`invalidate_quality`).
 
-Callers owe what `core.bulk` asks: values already normalised and derived (see matching.py).
+Callers owe what `core.bulk` asks: values already normalised and derived (see decisions.py).
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from cible.core.bulk import bulk_insert, log_bulk
 from cible.core.errors import FieldError
 from cible.people.models import Contact, Organisation
 from cible.quality.freshness.tally import entity_of, tally_invalidate
+from cible.quality.imports.decisions import Create, Update
 from cible.quality.imports.extras import as_json, json_columns
-from cible.quality.imports.matching import Create, Update
 from cible.quality.imports.models import ExternalKey, ImportRejection, ImportRun
 
 _temporary = count()
