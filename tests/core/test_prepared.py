@@ -98,3 +98,9 @@ def test_row_locks_return_the_keys_in_key_order(three: list[Any], cast: Cast) ->
     with transaction.atomic():
         locked = locks.rows([cast.ae.pk])
     assert [row.pk for row in locked] == sorted([three[0].pk, three[2].pk])  # Alice's two
+
+
+def test_no_ids_give_no_rows_without_a_query(three: list[Any]) -> None:
+    with CaptureQueriesContext(connection) as queries:
+        assert Prepared(_organisations).rows([]) == []
+    assert len(queries) == 0

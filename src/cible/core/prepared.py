@@ -42,6 +42,8 @@ class Prepared:
         self._shapes: dict[int, _Shape | None] = {}
 
     def rows(self, ids: Sequence[int]) -> list[Any]:
+        if not ids:  # `filter(pk__in=[])` matches nothing (the ORM refuses to compile it)
+            return []
         if len(ids) not in self._shapes:
             if len(self._shapes) >= _MAX_SHAPES:
                 self._shapes.clear()

@@ -135,3 +135,18 @@ def test_rule_change_is_refused_to_a_stale_editor_in_services(cast: Cast) -> Non
     stale.version -= 1
     with pytest.raises(ConflictError):
         services.rule_update(rule=stale, actor=cast.admin, channel="ui", data={"name": "B"})
+
+
+def test_simulating_on_no_leads_answers_with_an_empty_sample(
+    cast: Cast, api_for: Any, rotation: Any
+) -> None:
+    paris_rule(cast)
+    response = api_for(cast.admin).post(
+        "/routing/rules/simulate",
+        {
+            "rule": {"name": "All to Olivier", "action": "assign_user", "user": cast.outsider.pk},
+            "lead_ids": [],
+        },
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["size"] == 0 and response.json()["changed"] == 0
