@@ -3,11 +3,16 @@
 The rule form writes up to `ROWS` conditions on one level (all or any); an OR of groups is written
 in the "advanced" JSON box, the same JSON the API takes. Targets and segments may be named by
 their name or their id.
+
+A list of values is written one per line. A line may also list values separated by commas
+("FR, BE", as rules were written before), unless the whole line is itself one value: country names
+("Korea, Republic of") and names of targets and segments may contain a comma.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from django import forms
@@ -15,10 +20,11 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from cible.core.errors import FieldError
-from cible.core.forms import StyledForm
+from cible.core.errors import CibleError, FieldError
+from cible.core.forms import StyledForm, show_errors
 from cible.lifecycle.leads.models import RecycleReason, Stage
 from cible.people.models import Team
+from cible.routing.assignment import conditions
 from cible.routing.assignment.conditions import FIELDS
 from cible.routing.assignment.models import Action, Method
 from cible.segments.axes.models import Segment
@@ -27,6 +33,13 @@ from cible.segments.targets.models import Target
 
 ROWS = 4
 OPS = ("in", "not_in", "gte", "lte", "gt", "lt", "equals", "between", "is_empty", "is_not_empty")
+VALUES_HELP = gettext_lazy(
+    "Several values: one per line. A line may also list values separated by commas (FR, BE), "
+    "unless the whole line is one value, like the country “Korea, Republic of” or a target "
+    "named “Paris, Lyon”. Targets and segments by name or id."
+)
+# A service's error about a row: `conditions.conditions.<n>.<part>` (parse's prefix, then path).
+_ROW_ERROR = re.compile(r"^conditions\.conditions\.(\d+)\.(field|op|value)(\.\d+)?$")
 
 
 def _teams() -> list[tuple[str, str]]:
@@ -75,6 +88,7 @@ class RuleForm(StyledForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.item_rows: list[int] = []  # the form row of each condition rule_data() wrote
         _choice(self, "team").choices = _teams()
         _choice(self, "user").choices = _users()
         _choice(self, "program").choices = _programs()
@@ -88,7 +102,11 @@ class RuleForm(StyledForm):
                 label=_("Operator"), choices=op_choices, required=False
             )
             self.fields[f"value_{i}"] = forms.CharField(
-                label=_("Value"), required=False, max_length=2000
+                label=_("Value"),
+                required=False,
+                max_length=10_000,
+                help_text=VALUES_HELP,
+                widget=forms.Textarea(attrs={"rows": 2}),
             )
         for name, field in self.fields.items():
             if name.startswith(("field_", "op_", "value_")):
@@ -123,7 +141,7 @@ class RuleForm(StyledForm):
             data[f"field_{i}"] = item.get("field")
             data[f"op_{i}"] = item.get("op")
             data[f"value_{i}"] = (
-                ", ".join(str(v) for v in value) if isinstance(value, list) else value or ""
+                "\n".join(str(v) for v in value) if isinstance(value, list) else value or ""
             )
         return data
 
@@ -133,6 +151,7 @@ class RuleForm(StyledForm):
         errors: list[FieldError] = []
         data = {k: cleaned.get(k) for k in ("name", "active", "action", "method", "team")}
         data.update({k: cleaned.get(k) for k in ("user", "program", "recycle_reason")})
+        self.item_rows = []
         advanced = (cleaned.get("advanced") or "").strip()
         if advanced:
             try:
@@ -147,33 +166,86 @@ class RuleForm(StyledForm):
                 continue
             op = cleaned.get(f"op_{i}") or "in"
             raw = (cleaned.get(f"value_{i}") or "").strip()
-            parts = [p.strip() for p in raw.split(",") if p.strip()]
             item: dict[str, Any] = {"field": name, "op": op}
             if op in ("in", "not_in"):
-                item["value"] = [self._ref(name, p, f"value_{i}", errors) for p in parts]
+                values, problems = _resolved(name, _split(name, raw))
+                errors.extend(FieldError(f"value_{i}", problem) for problem in problems)
+                item["value"] = values
             elif op == "between":
-                item["value"] = parts
+                lines = [line.strip() for line in raw.splitlines() if line.strip()]
+                item["value"] = lines if len(lines) > 1 else [p.strip() for p in raw.split(",")]
             elif op not in ("is_empty", "is_not_empty"):
                 item["value"] = raw
             items.append(item)
+            self.item_rows.append(i)
         data["conditions"] = {"match": cleaned.get("match") or "all", "conditions": items}
         return data, errors
 
-    @staticmethod
-    def _ref(name: str, text: str, where: str, errors: list[FieldError]) -> Any:
-        """A target or segment named by its name (or id); other fields keep the text."""
-        if name not in ("target", "segment") or text.isdigit():
-            return text
-        model: Any = Target if name == "target" else Segment
-        found = model.objects.filter(name__iexact=text).values_list("pk", flat=True).first()
-        if found is None:
-            errors.append(
-                FieldError(
-                    where, _("no %(kind)s is named « %(name)s »") % {"kind": _(name), "name": text}
-                )
+    def place_errors(self, error: CibleError) -> None:
+        """Put the services' errors next to their fields, a condition's next to its own row."""
+        rows = self.item_rows
+        placed = []
+        for item in error.errors:
+            found = _ROW_ERROR.match(item.field)
+            if found and int(found[1]) < len(rows):
+                item = FieldError(f"{found[2]}_{rows[int(found[1])]}", item.message)
+            placed.append(item)
+        show_errors(self, CibleError(errors=placed))
+
+
+def _split(name: str, raw: str) -> list[str]:
+    """The values typed for a list: one per line, or several on a line separated by commas —
+    unless the whole line is one value (a country name or a target's name may hold a comma)."""
+    texts: list[str] = []
+    for line in raw.splitlines():
+        line = line.strip()
+        if "," in line and _resolved(name, [line])[1]:
+            texts.extend(part.strip() for part in line.split(","))
+        else:
+            texts.append(line)
+    unique: dict[str, str] = {}
+    for text in texts:
+        if text:
+            unique.setdefault(text.casefold(), text)
+    return list(unique.values())
+
+
+def _resolved(name: str, texts: list[str]) -> tuple[list[Any], list[str]]:
+    """`texts` as the condition on `name` stores them (codes, ids), without duplicates, and a
+    message naming each text that is not a value of this condition."""
+    f = FIELDS.get(name)
+    if f is None or not texts:
+        return texts, []  # the services name an unknown field, or a list left empty
+    if f.kind == "membership":
+        return _references(name, texts)
+    if "in" not in conditions.OPERATORS[f.kind]:
+        return texts, []  # a number: the services say the operator does not apply
+    try:
+        group = conditions.parse({"conditions": [{"field": name, "op": "in", "value": texts}]})
+    except conditions.ConditionsInvalid as error:
+        return texts, [problem.message for problem in error.errors]
+    values = group.walk()[0].value
+    return list(dict.fromkeys(values)), []
+
+
+def _references(name: str, texts: list[str]) -> tuple[list[Any], list[str]]:
+    """Targets or segments named by their name (any case) or their id; the services check ids."""
+    model: Any = Target if name == "target" else Segment
+    found: list[Any] = []
+    problems: list[str] = []
+    for text in texts:
+        pk = (
+            int(text)
+            if text.isdigit()
+            else model.objects.filter(name__iexact=text).values_list("pk", flat=True).first()
+        )
+        if pk is None:
+            problems.append(
+                _("no %(kind)s is named « %(name)s »") % {"kind": _(name), "name": text}
             )
-            return text
-        return found
+        elif pk not in found:
+            found.append(pk)
+    return found, problems
 
 
 class MemberForm(StyledForm):

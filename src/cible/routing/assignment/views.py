@@ -89,7 +89,7 @@ def rule_edit_view(request: HttpRequest, pk: int | None = None) -> HttpResponse:
                 expected_version=version,
             )
     except CibleError as error:
-        show_errors(form, error)
+        form.place_errors(error)
         return _editor(request, form, rule, status=409 if isinstance(error, ConflictError) else 422)
     return _back(request, "routing:rules", _("Rule “%(name)s” saved.") % {"name": rule.name})
 
