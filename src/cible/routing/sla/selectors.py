@@ -120,6 +120,11 @@ def clock_list(
         errors.append(
             FieldError("handoff", _("one of %(values)s") % {"values": ", ".join(Handoff.values)})
         )
+    if due_before is not None:
+        try:
+            due_before = _in_utc(due_before)
+        except OverflowError:
+            errors.append(FieldError("due_before", _("a date and time between years 1 and 9999")))
     if errors:
         raise ValidationFailed(errors=errors)
     qs = access.visible(viewer, SlaClock.objects.all()).select_related("policy")
@@ -132,10 +137,16 @@ def clock_list(
     if lead is not None:
         qs = qs.filter(lead_id=lead)
     if due_before is not None:
-        if timezone.is_naive(due_before):
-            due_before = timezone.make_aware(due_before)
         qs = qs.filter(due_at__lt=due_before)
     return qs.order_by("due_at", "id")
+
+
+def _in_utc(moment: dt.datetime) -> dt.datetime:
+    """`moment` in UTC (naive: in the current time zone). ISO 8601 allows offsets up to ±23:59,
+    PostgreSQL only ±15:59, and refusing one there would abort the request's transaction."""
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return moment.astimezone(dt.UTC)
 
 
 def policy_list() -> QuerySet[SlaPolicy]:

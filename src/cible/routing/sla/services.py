@@ -334,37 +334,50 @@ def _notify(
 
 
 def _reassign_late(now: datetime) -> int:
-    """Reassign leads still untouched past the policy's second delay — once per clock: the claim
-    is made before the routing decision, so a crash in between never reassigns twice."""
+    """Reassign leads still untouched past the policy's second delay — once per clock.
+
+    Each clock is claimed in the very transaction that reassigns its lead: a crash or an error in
+    between rolls the claim back with the reassignment, so the next sweep finds the clock again
+    (a claim committed alone would read as "no one available" and never be retried). A sweep
+    running at the same time waits on the claimed row, then finds it taken."""
+    table = connection.ops.quote_name(SlaClock._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM {table} WHERE status = 'breached' AND reassigned_at IS NULL "
+            "AND met_at IS NULL AND escalate_at < %s ORDER BY escalate_at LIMIT %s",
+            [_stamp(now), REASSIGN_BATCH],
+        )
+        late = [row[0] for row in cursor.fetchall()]
+    done = 0
+    for pk in late:
+        try:
+            done += _reassign_clock(pk, now)
+        except Exception:  # one refused routing decision must not stop the sweep of other leads
+            logger.exception("SLA escalation: reassigning clock %s failed; next sweep retries", pk)
+    return done
+
+
+@transaction.atomic
+def _reassign_clock(pk: int, now: datetime) -> int:
+    """Claim clock `pk` and reassign its lead (1), or record that nobody could take it (0)."""
     from cible.routing.assignment.services import reassign
 
-    table = connection.ops.quote_name(SlaClock._meta.db_table)
-    stamp = _stamp(now)
-    with transaction.atomic():
-        rows = _claim(
-            "reassigned_at = %s",
-            f"id IN (SELECT id FROM {table} WHERE status = 'breached' AND reassigned_at IS NULL "
-            f"AND met_at IS NULL AND escalate_at < %s ORDER BY escalate_at LIMIT %s) "
-            "AND reassigned_at IS NULL",
-            [stamp, stamp, REASSIGN_BATCH],
-            "id, lead_id, owner_id",
-        )
-    done = 0
-    leads = Lead.objects.in_bulk({row[1] for row in rows})
-    for pk, lead_id, owner_id in rows:
-        lead = leads.get(lead_id)
-        if lead is None or lead.owner_id != owner_id or not lead.is_live:
-            continue  # someone already moved or reassigned it
-        clock = SlaClock.objects.select_related("policy").get(pk=pk)
-        reason = _("%(policy)s breached and still untouched: reassigned.") % {
-            "policy": clock.policy.name
-        }
-        try:
-            assignment = reassign(lead=lead, actor=None, channel="job", reason=reason)
-        except Exception:  # a refused routing decision must not stop the sweep of other leads
-            logger.exception("SLA escalation: reassigning lead %s failed", lead_id)
-            continue
-        if assignment is not None and assignment.user_id is not None:
-            SlaClock.objects.filter(pk=pk).update(reassigned_to_id=assignment.user_id)
-            done += 1
-    return done
+    rows = _claim(
+        "reassigned_at = %s",
+        "id = %s AND status = 'breached' AND reassigned_at IS NULL AND met_at IS NULL",
+        [_stamp(now), pk],
+        "lead_id, owner_id",
+    )
+    if not rows:
+        return 0  # another sweep took it, or the lead was touched meanwhile
+    lead_id, owner_id = rows[0]
+    lead = Lead.objects.filter(pk=lead_id).first()
+    if lead is None or lead.owner_id != owner_id or not lead.is_live:
+        return 0  # someone already moved or reassigned it
+    policy = SlaPolicy.objects.only("name").get(clocks=pk)
+    reason = _("%(policy)s breached and still untouched: reassigned.") % {"policy": policy.name}
+    assignment = reassign(lead=lead, actor=None, channel="job", reason=reason)
+    if assignment is None or assignment.user_id is None:
+        return 0  # truly no one else in the team: the lead page says so
+    SlaClock.objects.filter(pk=pk).update(reassigned_to_id=assignment.user_id)
+    return 1
