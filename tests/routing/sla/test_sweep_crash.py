@@ -126,3 +126,28 @@ def test_no_one_to_take_the_lead_is_said_and_not_retried(
     assert not Assignment.objects.filter(method="reassign").exists()
     page = client_for(cast.manager).get(f"/leads/{lead.pk}/").content.decode()
     assert "no one available" in page
+
+
+def test_a_lead_that_changed_hands_before_the_sweep_is_not_said_to_have_no_one(
+    cast: Any,
+    policies: Any,
+    rotation: Any,
+    client_for: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from cible.lifecycle.leads.models import Lead
+
+    lead = new_lead(cast, "Jeanne")
+    with django_capture_on_commit_callbacks(execute=True):
+        assign(lead, cast.sdr, cast.paris, at=START)
+    # Handed to Alice by a path the clocks did not hear of, before the sweep's second delay.
+    Lead.objects.filter(pk=lead.pk).update(owner=cast.ae)
+    with django_capture_on_commit_callbacks(execute=True):
+        swept = services.sweep(now=LATE)
+    assert swept.reassigned == 0
+    clock = first_touch_of_sophie(lead, cast)
+    assert (clock.reassigned_at, clock.reassigned_to) == (LATE, None)
+    assert not Assignment.objects.filter(lead=lead, method="reassign").exists()
+    page = client_for(cast.manager).get(f"/leads/{lead.pk}/").content.decode()
+    assert "no one available" not in page
+    assert "the lead had already moved on or changed hands" in page

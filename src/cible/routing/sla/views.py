@@ -279,7 +279,16 @@ def lead_section(viewer: Any, lead: Any) -> dict[str, Any] | None:
         "title": _("Service levels"),
         "template": "sla/_lead_clocks.html",
         "clocks": [
-            {"clock": c, "left": time_left(c.due_at, now) if c.status == "open" else ""}
+            {
+                "clock": c,
+                "left": time_left(c.due_at, now) if c.status == "open" else "",
+                # The sweep found the lead already moved on or handed over: nothing to reassign.
+                "handed_over": bool(
+                    c.reassigned_at
+                    and c.reassigned_to_id is None
+                    and (lead.owner_id != c.owner_id or not lead.is_live)
+                ),
+            }
             for c in clocks
         ],
     }
