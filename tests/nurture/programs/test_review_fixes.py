@@ -59,6 +59,9 @@ def open_the_guide_and_reach_the_task(program: Any) -> Any:
 def test_alice_hears_once_of_the_calls_a_step_gives_her_and_olivier_of_his(
     cast: Any, nurture: Any, dupont: Any, martin: Any, acme: Any
 ) -> None:
+    from cible.people.services import profile_set_language
+
+    profile_set_language(user=cast.outsider, language="en")  # Alice keeps French
     others = alice_contacts(cast, acme, "Roy", "Noel")
     enrol(nurture["program"], dupont, martin, *others, actor=cast.marketer)
 
@@ -66,8 +69,11 @@ def test_alice_hears_once_of_the_calls_a_step_gives_her_and_olivier_of_his(
 
     assert report.tasks_created == 4
     alice = Notification.objects.get(user=cast.ae)
-    assert alice.title == "3 new tasks for you"
-    assert alice.body == "Call them: they read the guide (nurture program “Recycled leads”)"
+    # Each in their own language: Alice's profile speaks French, Olivier's now English.
+    assert alice.title == "3 nouvelles tâches pour vous"
+    assert (
+        alice.body == "Call them: they read the guide (programme de maturation « Recycled leads »)"
+    )
     assert alice.url == "/tasks/"
     olivier = Notification.objects.get(user=cast.outsider)
     assert (olivier.title, olivier.read_at) == ("1 new task for you", None)
@@ -116,7 +122,7 @@ def test_task_notifications_take_the_same_queries_for_two_tasks_or_eight(
     assert (created_small, created_large) == (2, 8)
     assert small == large
     titles = list(Notification.objects.order_by("pk").values_list("title", flat=True))
-    assert titles == ["2 new tasks for you", "8 new tasks for you"]
+    assert titles == ["2 nouvelles tâches pour vous", "8 nouvelles tâches pour vous"]  # Alice
 
 
 # --- 2. the comparison counts leads on both sides ----------------------------------------------
