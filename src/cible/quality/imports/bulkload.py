@@ -6,23 +6,20 @@ See `core.indexes` for why and how it stays safe (a kill leaves the list of what
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from django.conf import settings
-from django.db.models import Max
 
 from cible.core.indexes import restore_indexes, suspend_indexes
+from cible.quality.imports.lookups import EXTERNAL_ID, key_column, links_of
 from cible.quality.imports.registry import ImportableEntity
 
 # A run with at least this many rows still to load, that mostly creates records and would at
-# least double the table, builds the table's secondary indexes once at the end.
+# least double the table, builds the table's secondary indexes once at the end — all but the
+# lookup indexes it reads through: keeping those of the entity's other match keys too (SIRET,
+# domain, name when matching by SIREN) made a million-row load take 49 s instead of 39 s on
+# SQLite (random inserts into three more B-trees it never reads).
 DEFAULT_REBUILD_INDEXES_FROM = 100_000
-# Such a run into a table of at most this many records sets aside the indexes it matches through
-# as well: keeping them cost a third of a million-row load (random inserts into four B-trees:
-# 49 s against 36 s on SQLite). It then looks up only the records it did not write itself — a
-# few id ranges, read without an index in milliseconds — and knows its own from memory
-# (`Matcher.lookups_without_index`).
-LOOKUP_SCAN_ROWS = 50_000
 
 
 class IndexPlan:
@@ -34,15 +31,24 @@ class IndexPlan:
     """
 
     def __init__(
-        self, entity: ImportableEntity, remaining: int, *, links_to_itself: bool = False
+        self, entity: ImportableEntity, remaining: int, *, reads: Collection[str] = ()
     ) -> None:
         self.entity = entity
         self.remaining = remaining
-        self.links_to_itself = links_to_itself  # rows find other rows of the file by key
+        # The lookup indexes it keeps: all but those of the entity's other match keys and links
+        # to its own table, which this run never reads by (`Matcher.reads`).
+        unread = {key_column(entity, key) for key in entity.keys if key.name != EXTERNAL_ID} | {
+            link.lookup for link in links_of(entity) if link.target is entity.model
+        }
+        unread -= set(reads)
+        self.keep = tuple(
+            index.name
+            for index in entity.model._meta.indexes
+            if index.name in entity.lookup_indexes
+            and not (index.fields and index.fields[0] in unread)
+        )
         self.decided = False
         self.suspended: list[str] = []
-        # Set when the lookup indexes went too: the largest id before the run wrote any.
-        self.lookups_before: int | None = None
 
     def before_writing(self, *, creates: int, rows: int) -> None:
         if self.decided:
@@ -52,18 +58,13 @@ class IndexPlan:
             getattr(settings, "IMPORT_REBUILD_INDEXES_FROM", DEFAULT_REBUILD_INDEXES_FROM)
         )
         model = self.entity.model
-        existing = model._default_manager.count()
         if (
             threshold > 0
             and self.remaining >= threshold
             and creates * 2 >= rows
-            and self.remaining >= existing
+            and self.remaining >= model._default_manager.count()
         ):
-            keep = self.entity.lookup_indexes
-            if existing <= LOOKUP_SCAN_ROWS and not self.links_to_itself:
-                keep = ()
-                self.lookups_before = model._default_manager.aggregate(top=Max("pk"))["top"] or 0
-            self.suspended = suspend_indexes(model, keep=keep)
+            self.suspended = suspend_indexes(model, keep=self.keep)
 
     def restore(self, timings: dict[str, float]) -> None:
         began = time.perf_counter()

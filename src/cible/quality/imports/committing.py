@@ -137,8 +137,6 @@ def write_batch(
         timings["match"] += time.perf_counter() - began
         began = time.perf_counter()
         indexes.before_writing(creates=len(plan.creates), rows=len(rows) + len(errors))
-        if indexes.lookups_before is not None:
-            matcher.lookups_without_index(before=indexes.lookups_before)
         ids = reserve_ids(model, len(plan.creates))
         if plan.creates:
             insert_creates(model, matcher.create_columns, plan.creates, ids)

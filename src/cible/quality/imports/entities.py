@@ -88,7 +88,9 @@ def organisations() -> ImportableEntity:
             Preset("salesforce", _("Salesforce export (accounts)"), SALESFORCE_ORGANISATIONS),
             Preset("hubspot", _("HubSpot export (companies)"), HUBSPOT_ORGANISATIONS),
         ),
-        lookup_indexes=("org_name", "org_siren", "org_siret", "org_domain"),
+        # The match keys' indexes (a run keeps its own key's: bulkload.IndexPlan). Names are
+        # read through `org_name` by contact imports, into this table, not by this entity.
+        lookup_indexes=("org_siren", "org_siret", "org_domain"),
     )
 
 

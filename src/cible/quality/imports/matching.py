@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from cible.core.errors import FieldError
@@ -41,7 +40,6 @@ from cible.quality.imports.lookups import (
 )
 from cible.quality.imports.models import ImportRun, source_key
 from cible.quality.imports.registry import ImportableEntity
-from cible.quality.imports.writing import id_ranges
 
 
 @dataclass
@@ -56,10 +54,6 @@ class RunState:
     seen_keys: dict[str, int] = field(default_factory=dict)  # key value -> first row
     seen_external: dict[str, int] = field(default_factory=dict)
     seen_ids: dict[int, int] = field(default_factory=dict)  # record id -> row writing it
-    # Once the lookup indexes are set aside: the largest id before the run, and its own ids.
-    lookups_before: int | None = None
-    own_ranges: list[list[int]] = field(default_factory=list)
-    last_keys: dict[str, int] = field(default_factory=dict)  # the last batch planned: key -> row
     owners: dict[str, int] | None = None  # lower-case email -> active user id
 
 
@@ -106,6 +100,12 @@ class Matcher:
         self.owner_mapped = OWNER_EMAIL in mapped and "owner" in concrete_names(self.model)
         self.links = [link for link in links_of(entity) if link.field in mapped]
         self.link_attnames = sorted({link.attname for link in self.links})
+        # The columns of its own table this run looks records up by: their indexes stay while
+        # a large run sets the others aside (`bulkload.IndexPlan`).
+        self.reads = {self.key_column} if self.key_column else set()
+        self.reads |= {
+            link.lookup for link in self.links if link.target is self.model and link.lookup
+        }
         self.decisions = Decisions(
             entity=entity,
             run=run,
@@ -154,7 +154,7 @@ class Matcher:
         )
         by_key: dict[str, list[int]] = {}
         if self.key_column is not None:
-            by_key = by_column(self._lookup_scope(), self.key_column, set(keys) - {""})
+            by_key = by_column(self.model._default_manager.all(), self.key_column, set(keys) - {""})
         by_external: dict[str, int] = {}
         if self.uses_external:
             by_external, plan.stale_keys = external_ids(
@@ -228,12 +228,7 @@ class Matcher:
         )
         # Only rows that go in count as "the first occurrence" for the rest of the file.
         rejected = plan.rejected
-        # A real run finds the keys of its earlier batches in the database, unless it looks up
-        # only the records others wrote (`lookups_without_index`): then it keeps them too.
-        remember_keys = self.dry_run or self.state.lookups_before is not None
-        self.state.last_keys = {
-            key: row for row, key, _external, _target in claims.rows if key and row not in rejected
-        }
+        remember_keys = self.dry_run
         for row, key, external, target in claims.rows:
             if row in rejected:
                 continue
@@ -250,32 +245,6 @@ class Matcher:
         seen_ids = self.state.seen_ids
         for create, pk in zip(creates, ids, strict=True):
             seen_ids[pk] = create.row
-        if self.state.lookups_before is not None:
-            self.state.own_ranges = _merged(self.state.own_ranges, id_ranges(ids))
-
-    def lookups_without_index(self, *, before: int) -> None:
-        """The indexes this run matches through are set aside (`bulkload.LOOKUP_SCAN_ROWS`):
-        from now on, look up by key only the records this run did not write — those up to
-        `before`, and any written meanwhile by someone else (ids outside this run's own
-        ranges). This run's own records are known already: their keys are in `seen_keys`, so
-        a later row with one of them is still told it repeats an earlier row."""
-        if self.state.lookups_before is None:
-            self.state.lookups_before = before
-            # The batch being written was planned before: its keys join the remembered ones.
-            self.state.seen_keys.update(self.state.last_keys)
-
-    def _lookup_scope(self) -> QuerySet[Any]:
-        records = self.model._default_manager.all()
-        before = self.state.lookups_before
-        if before is None:
-            return records
-        others = Q(pk__lte=before)
-        edge = before
-        for start, end in self.state.own_ranges:
-            if start > edge + 1:
-                others |= Q(pk__gt=edge, pk__lt=start)
-            edge = max(edge, end)
-        return records.filter(others | Q(pk__gt=edge))
 
     def _unknown_owner(self, email: str) -> FieldError:
         return FieldError(
@@ -360,14 +329,3 @@ class Matcher:
             )
             % {"row": earlier, "key": label, "value": value},
         )
-
-
-def _merged(ranges: list[list[int]], more: list[list[int]]) -> list[list[int]]:
-    """Sorted, non-overlapping [start, end] id ranges, touching ones joined."""
-    merged: list[list[int]] = []
-    for start, end in sorted([*ranges, *more]):
-        if merged and start <= merged[-1][1] + 1:
-            merged[-1][1] = max(merged[-1][1], end)
-        else:
-            merged.append([start, end])
-    return merged

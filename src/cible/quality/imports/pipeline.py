@@ -91,11 +91,7 @@ def execute(
     done = 0 if dry_run else run.rows_done
     frames = timed(read_batches(table, batch_size=batch_rows(), start_row=start_row), timings)
     created_before = counts["created"]
-    indexes = IndexPlan(
-        entity,
-        remaining=run.rows_total - start_row + 1,
-        links_to_itself=any(link.target is entity.model for link in matcher.links),
-    )
+    indexes = IndexPlan(entity, remaining=run.rows_total - start_row + 1, reads=matcher.reads)
     written = WrittenRecords()
     if not dry_run:
         indexes.restore(timings)  # left aside by a run that was killed

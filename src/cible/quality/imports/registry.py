@@ -76,7 +76,8 @@ class ImportableEntity:
     derive: Callable[[dict[str, Any]], list[FieldError]]  # derived values + cross-field checks
     presets: tuple[Preset, ...] = field(default=())
     # Indexes the import reads through (match keys, links): kept while a very large run sets
-    # the table's other secondary indexes aside (bulkload.IndexPlan).
+    # the table's other secondary indexes aside (bulkload.IndexPlan) — but those on the
+    # columns of match keys (and links to the table itself) that the run does not use.
     lookup_indexes: tuple[str, ...] = ()
     # A JSON field that keeps the columns mapped to it under their header, typed (`extras.py`):
     # the one field several columns may be mapped to.
