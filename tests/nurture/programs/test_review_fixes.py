@@ -23,18 +23,9 @@ from cible.nurture.programs.models import Enrolment, EventKind
 from cible.people.services import contact_update
 from tests import factories
 from tests.nurture.programs.conftest import later, step
+from tests.nurture.programs.test_engine import enrol
 
 pytestmark = pytest.mark.django_db
-
-
-def enrol(program: Any, *contacts: Any, actor: Any) -> None:
-    services.enrol(
-        program=program,
-        contact_ids=[c.pk for c in contacts],
-        source="manual",
-        actor=actor,
-        channel="ui",
-    )
 
 
 def alice_contacts(cast: Any, acme: Any, *names: str) -> list[Any]:
