@@ -18,7 +18,7 @@ Semantics worth knowing (they hold in SQL and in Python alike):
 """
 
 from cible.segments.rules.describe import describe
-from cible.segments.rules.evaluate import matches
+from cible.segments.rules.evaluate import matches, value_matches
 from cible.segments.rules.fields import (
     LEVELS,
     Kind,
@@ -63,5 +63,6 @@ __all__ = [
     "register_resolver",
     "resolver_for",
     "to_q",
+    "value_matches",
     "watch_fields",
 ]

@@ -57,6 +57,12 @@ def _condition(condition: Condition, record: Mapping[str, Any]) -> bool:
     return _value(condition, record.get(f.name))
 
 
+def value_matches(condition: Condition, value: Any) -> bool:
+    """Does one value of the condition's own column pass it? (Fields of the level's own
+    columns only: no relation, list or segment.)"""
+    return _value(condition, value)
+
+
 def _value(condition: Condition, value: Any) -> bool:
     f, op, wanted = condition.field, condition.op, condition.value
     if op in NEGATIONS:

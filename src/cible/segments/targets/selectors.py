@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db import connection
@@ -40,6 +40,7 @@ from cible.segments import rules
 from cible.segments.axes import bitsets
 from cible.segments.axes.bitsets import MemberSet
 from cible.segments.axes.models import Membership, Segment
+from cible.segments.targets import columns
 from cible.segments.targets import definition as definitions
 from cible.segments.targets.deadline import QueryTimedOut, deadline
 from cible.segments.targets.definition import Definition
@@ -277,11 +278,12 @@ def target_count(
     _require_role(viewer)
     checked = _definition_of(target, definition, level)
     began = time.perf_counter()
-    # Before the deadline's transaction, so that the sets read are kept for the next count.
+    # Before the deadline's transaction, so that the sets and columns read are kept.
     members = _members(checked)
+    narrowed, survivors = _narrowed(checked, members)
     try:
         with deadline(timeout_ms):
-            count: int | None = _count(viewer, checked, members)
+            count: int | None = _count(viewer, narrowed, survivors, whole=checked)
     except QueryTimedOut:
         count = None
     return TargetCount(
@@ -300,12 +302,29 @@ def _members(definition: Definition) -> MemberSet | None:
     return bitsets.organisations_in(ids for _code, ids in definition.segments)
 
 
-def _count(viewer: Any, definition: Definition, members: MemberSet | None) -> int:
-    """How many records of `definition` the viewer sees. The segments' part is `members`;
-    when nothing else narrows an organisation target and the viewer sees every organisation,
-    that is the count (membership rows always point at an existing organisation). Otherwise
-    the database reads the records of those organisations only, for the conditions and the
-    access rules."""
+def _narrowed(
+    definition: Definition, members: MemberSet | None
+) -> tuple[Definition, MemberSet | None]:
+    """The definition with the organisation conditions the in-memory columns can test taken
+    out, and the organisations that pass them among `members` (all, when None) — or the
+    definition and `members` as they were, when the columns cannot help."""
+    found = columns.narrow(definition.organisation, None if members is None else members.ids())
+    if found is None:
+        return definition, members
+    survivors, rest = found
+    narrowed = replace(definition, segments=(), organisation=rest)
+    return narrowed, MemberSet.of(survivors)
+
+
+def _count(
+    viewer: Any, definition: Definition, members: MemberSet | None, *, whole: Definition
+) -> int:
+    """How many records of `definition` the viewer sees. The organisations already known to
+    pass its segments (and the conditions tested in memory) are `members`; when nothing else
+    narrows an organisation target and the viewer sees every organisation, that is the count
+    (they all exist). Otherwise the database reads the records of those organisations only,
+    for the other conditions and the access rules; past `MAX_IDS_PASSED` of them, it counts
+    `whole`, the definition as given, by itself."""
     if members is not None and not members.bits.any():
         return 0
     sees_all = not access.visible(viewer, Organisation.objects.all()).query.has_filters()
@@ -317,7 +336,8 @@ def _count(viewer: Any, definition: Definition, members: MemberSet | None) -> in
     ):
         return len(members)
     if members is not None and len(members) > MAX_IDS_PASSED:
-        members = None  # the index plan of `_segment_members` is then cheaper
+        # The index plan of `_segment_members` is then cheaper than a list of ids.
+        return int(_records(viewer, whole, checked=True).count())
     return int(_records(viewer, definition, checked=True, members=members).count())
 
 
