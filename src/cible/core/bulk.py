@@ -115,6 +115,22 @@ def _utc_text(fallback: Callable[[Any], Any]) -> Callable[[Any], Any]:
 _ZERO = dt.timedelta(0)
 
 
+def sequence_ids(table: str, count: int, using: str = DEFAULT_DB_ALIAS) -> list[int]:
+    """PostgreSQL: `count` fresh ids from the sequence of `table`'s `id`, safe beside concurrent
+    inserts. The sequence is named once: `nextval(pg_get_serial_sequence(…))` over a series
+    looks it up in the catalog for every id (0.1–0.2 s per 50,000 ids, against 0.02 s)."""
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_get_serial_sequence(%s, 'id')", [connection.ops.quote_name(table)]
+        )
+        sequence = cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [sequence, count]
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
 def bulk_insert(
     model: type[models.Model],
     columns: list[str],

@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cible.core import access
-from cible.core.bulk import bulk_insert, log_bulk
+from cible.core.bulk import bulk_insert, log_bulk, sequence_ids
 from cible.core.errors import FieldError, PermissionDenied, ValidationFailed
 from cible.core.values import is_id
 from cible.engagement.campaigns.models import Campaign
@@ -221,11 +221,7 @@ def _allocate_ids(count: int) -> list[int] | None:
     table = Interaction._meta.db_table
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                [table, count],
-            )
-            return [row[0] for row in cursor.fetchall()]
+            return sequence_ids(table, count)
         if connection.vendor == "sqlite":
             # The transaction began IMMEDIATE (settings): no other writer can take ids until it
             # ends. AUTOINCREMENT's counter is honoured, so an id of a deleted row is not reused.

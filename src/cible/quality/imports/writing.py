@@ -24,7 +24,7 @@ from django.db import connection, models
 from django.utils import timezone
 
 from cible.core.audit import Channel
-from cible.core.bulk import bulk_insert, log_bulk
+from cible.core.bulk import bulk_insert, log_bulk, sequence_ids
 from cible.core.errors import FieldError
 from cible.people.models import Contact, Organisation
 from cible.quality.freshness.tally import entity_of, tally_invalidate
@@ -45,13 +45,9 @@ def reserve_ids(model: type[models.Model], how_many: int) -> list[int]:
     if how_many <= 0:
         return []
     table = model._meta.db_table
+    if connection.vendor == "postgresql":
+        return sorted(sequence_ids(table, how_many))
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                [connection.ops.quote_name(table), how_many],
-            )
-            return sorted(row[0] for row in cursor.fetchall())
         cursor.execute(f"SELECT MAX(id) FROM {connection.ops.quote_name(table)}")
         highest = cursor.fetchone()[0] or 0
         if connection.vendor == "sqlite":
