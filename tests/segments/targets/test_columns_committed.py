@@ -105,3 +105,36 @@ def test_a_store_behind_the_pruned_log_reads_everything_again(
     Organisation.objects.filter(pk=small).update(headcount=1)
     assert not changelog.changes_since(store._position).everything
     assert big(cast.admin) == 1
+
+
+def test_a_long_transaction_elsewhere_does_not_make_every_count_read_again(
+    cast: Any, store: columns.Store
+) -> None:
+    """A transaction left open holds PostgreSQL's snapshot horizon back: the log rows committed
+    since are read once, not at every count."""
+    if connection.vendor == "sqlite":
+        pytest.skip("SQLite's in-memory test database is shared by one connection per thread")
+    small, _large = organisations(10, 800)
+    opened, release = threading.Event(), threading.Event()
+
+    def idle_in_transaction() -> None:
+        try:
+            with transaction.atomic():
+                Organisation.objects.filter(pk=_large).update(tier="gold")
+                opened.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=idle_in_transaction)
+    thread.start()
+    try:
+        assert opened.wait(10)
+        assert big(cast.admin) == 1
+        Organisation.objects.filter(pk=small).update(headcount=999)
+        assert big(cast.admin) == 2
+        assert len(changelog.changes_since(store._position).ids) == 0
+    finally:
+        release.set()
+        thread.join()
+    assert big(cast.admin) == 2

@@ -36,11 +36,15 @@ ORGANISATIONS = "people_organisation"
 @dataclass(frozen=True)
 class Position:
     """Where a reader stands in the log: `mark` (a transaction id on PostgreSQL, a sequence on
-    SQLite), the highest organisation id it has read (SQLite), and the table's identity."""
+    SQLite), the highest organisation id it has read (SQLite), and the table's identity.
+    PostgreSQL: `applied`, the transactions at or above the mark already read — a committed
+    transaction's rows all show at once, so they need not be read again while a long-running
+    transaction holds the mark back."""
 
     mark: int
     highest_id: int
     table: int  # PostgreSQL: the table's file node
+    applied: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -67,16 +71,24 @@ def changes_since(position: Position) -> Changes:
 def _postgresql(position: Position) -> Changes:
     # One statement, so one snapshot: its horizon, the pruning mark and the log rows agree.
     # Anything still running at that snapshot has a transaction id at or above its horizon.
+    applied = [str(xid) for xid in sorted(position.applied)]
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint, "
             f"pg_relation_filenode(%s), (SELECT pruned_through FROM {STATE} WHERE id = 1), "
             f"(SELECT string_agg(i::text, ',') FROM {LOG}, unnest(organisation_ids) i "
-            "  WHERE xid >= %s::text::xid8)",
-            [ORGANISATIONS, str(position.mark)],
+            "  WHERE xid >= %s::text::xid8 AND NOT xid = ANY(%s::text[]::xid8[])), "
+            f"(SELECT string_agg(DISTINCT xid::text, ',') FROM {LOG} WHERE xid >= %s::text::xid8), "
+            "pg_current_xact_id_if_assigned()::text",
+            [ORGANISATIONS, str(position.mark), applied, str(position.mark)],
         )
-        mark, table, pruned, text = cursor.fetchone()
-    after = Position(mark=int(mark), highest_id=0, table=int(table))
+        mark, table, pruned, text, read, own = cursor.fetchone()
+    mark = int(mark)
+    # The reader's own transaction, if it wrote (tests only): not over, so never done.
+    done = frozenset(
+        int(xid) for xid in (read or "").split(",") if xid and int(xid) >= mark and xid != own
+    )
+    after = Position(mark=mark, highest_id=0, table=int(table), applied=done)
     if table != position.table or pruned is None or pruned > position.mark:
         return Changes(None, after)
     return Changes(np.unique(parse_ids(text)), after)
