@@ -172,18 +172,39 @@ def _changes(result: FieldResult, accepted: pl.Series) -> tuple[int, tuple[str, 
         series = result.series()
         collapsed = result.collapsed if result.collapsed is not None else _text.collapse(raw)
         changed = given & (series.is_null() | (collapsed != series)).fill_null(True)
-    else:  # numbers, dates, values of mixed types: as clean_fields does, one by one
-        flags = [
-            ok and significant_change(before, after)
-            for ok, before, after in zip(given.to_list(), raw.to_list(), result.values, strict=True)
-        ]
-        changed = pl.Series(flags, dtype=pl.Boolean)
+    else:
+        changed = _typed_changes(result, given)
     positions = changed.arg_true()
     if positions.len() == 0:
         return 0, None
     first = positions[0]
     after = result.values[first]
     return positions.len(), (raw[first], "" if after is None else str(after))
+
+
+# Characters that never survive in a number `Decimal()` reads (once the ends are stripped).
+_NOT_DECIMAL = f"[,'€$£{_text.WHITESPACE_CLASS}]"
+
+
+def _typed_changes(result: FieldResult, given: pl.Series) -> pl.Series:
+    """`significant_change(raw, value)` on the given rows of a column of numbers, dates or
+    values of mixed types. Numbers the fast path read are decided by column: the stripped cell
+    spelling the value exactly reads as it (no change); one holding a grouping space, a comma or
+    a currency is no number for `Decimal()` (a change). The rest, one by one."""
+    decided_same = decided_changed = pl.Series([False] * given.len(), dtype=pl.Boolean)
+    fast, sure = result.fast_values, result.fast_ok
+    if fast is not None and sure is not None and fast.dtype in (pl.Int64, pl.Decimal):
+        sure = given & sure
+        stripped = result.raw.str.strip_chars(_text.WHITESPACE)
+        decided_same = sure & (stripped == fast.cast(pl.String)).fill_null(False)
+        decided_changed = sure & stripped.str.contains(_NOT_DECIMAL).fill_null(False)
+    positions = (given & ~decided_same & ~decided_changed).arg_true().to_list()
+    if not positions:
+        return decided_changed
+    raws = result.raw.gather(positions).to_list()
+    values = result.values
+    flags = [significant_change(raw, values[i]) for i, raw in zip(positions, raws, strict=True)]
+    return decided_changed.scatter(positions, pl.Series(flags, dtype=pl.Boolean))
 
 
 def _columns(
@@ -309,13 +330,14 @@ def _rows(lists: dict[str, tuple[list[Any], list[int] | None]], size: int) -> li
             dense.append((name, values, absent))
         else:
             sparse.append((name, values))
-    if dense:
-        names = [name for name, _values, _absent in dense]
-        columns = [values for _name, values, _absent in dense]
-        # strict=False: the lists have one value per row by construction; this is the hot loop.
-        rows = [dict(zip(names, values, strict=False)) for values in zip(*columns, strict=False)]
-    else:
-        rows = [{} for _index in range(size)]
+    # The hot loop, column by column: copies of a dict that holds every key already, each value
+    # then put in place. No dict grows and no tuple is made per row: half the time of a
+    # dict(zip(names, values)) per row.
+    copy = dict.fromkeys(name for name, _values, _absent in dense).copy
+    rows = [copy() for _index in range(size)]
+    for name, values, _absent in dense:
+        for row, value in zip(rows, values, strict=True):
+            row[name] = value
     for name, _values, absent in dense:
         for index in absent:
             del rows[index][name]

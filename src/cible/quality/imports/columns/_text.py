@@ -12,6 +12,7 @@ over every code point).
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import cache
 
 import polars as pl
@@ -48,6 +49,27 @@ def visible_chars() -> str:
     return "".join(chars) + VISIBLE_EXTRA
 
 
+def _cased_class(lower: bool) -> str:
+    """The safe characters Python counts as upper case (or, `lower`: lower case) when it
+    decides `str.isupper()` / `str.islower()`; title-case letters count as both."""
+    chars = visible_chars()
+    return _class_items(
+        "".join(
+            c
+            for c in chars
+            if (c.islower() if lower else c.isupper()) or unicodedata.category(c) == "Lt"
+        )
+    )
+
+
+UPPER_CLASS = _cased_class(lower=False)  # to put inside [...] of a polars pattern
+LOWER_CLASS = _cased_class(lower=True)
+# Small letters whose capital is another single character ("é" -> "É"; not "ß" -> "SS", not
+# "ª"): where polars' title case and `organisation_name`'s agree letter for letter.
+CAPITALISABLE_CLASS = _class_items(
+    "".join(c for c in visible_chars() if c.islower() and len(c.upper()) == 1 and c.upper() != c)
+)
+
 _NEEDS_COLLAPSE = f"[{WHITESPACE_CLASS}]{{2}}|[{_class_items(WHITESPACE.replace(' ', ''))}]|^ | $"
 
 
@@ -69,6 +91,27 @@ def tidy(raw: pl.Series, collapsed: pl.Series | None = None) -> tuple[pl.Series,
     text = collapse(raw) if collapsed is None else collapsed
     text = pl.select(pl.when(text.str.len_bytes() > 0).then(text).otherwise(None)).to_series()
     return text, safe
+
+
+# Text that is tidy already: safe visible characters, words parted by single spaces.
+TIDY_PATTERN = f"^[{_VISIBLE_CLASS}]+(?: [{_VISIBLE_CLASS}]+)*$"
+
+
+def tidied(raw: pl.Series) -> tuple[pl.Series, pl.Series, pl.Series]:
+    """`(collapse(raw), *tidy(raw))`, with one scan of the column for the cells that are tidy
+    already (most of them: the text is the cell) and the others only scanned again."""
+    done = raw.str.contains(TIDY_PATTERN).fill_null(False)
+    rest = (~done).arg_true()
+    if rest.len() == 0:
+        return raw, raw, done
+    others = raw.gather(rest)
+    collapsed = collapse(others)
+    text, safe = tidy(others, collapsed)
+    return (
+        raw.clone().scatter(rest, collapsed),
+        raw.clone().scatter(rest, text),
+        done.scatter(rest, safe),
+    )
 
 
 # ------------------------------------------------------------------------------ guards

@@ -120,23 +120,22 @@ def _organisations(columns: _Columns) -> tuple[Derived, RowErrors]:
 
     if "website" in columns.fields:
         url, domain = columns.text("website"), columns.text("domain")
-        wanted = _truthy(url) & ~_truthy(domain)
-        positions = wanted.arg_true().to_list()
-        if positions:
-            found, ok = url_domains(url.gather(positions))
-            found_values, ok_values = found.to_list(), ok.to_list()
-            urls = url.gather(positions).to_list()
+        positions = (_truthy(url) & ~_truthy(domain)).arg_true()
+        if positions.len():
+            urls = url.gather(positions)
+            found, ok = url_domains(urls)
             domains = columns.values("domain")
+            _scatter(domains, positions.filter(ok), found.filter(ok))
+            unsure = (~ok).arg_true()
             scalar = _cached(_domain_or_error)
-            for at, index in enumerate(positions):
-                if ok_values[at]:
-                    domains[index] = found_values[at]
-                    continue
-                found = scalar(urls[at])
-                if isinstance(found, FieldError):  # see _domain_or_error
-                    aborted[index] = found
+            for index, text in zip(
+                positions.gather(unsure).to_list(), urls.gather(unsure).to_list(), strict=True
+            ):
+                value = scalar(text)
+                if isinstance(value, FieldError):  # see _domain_or_error
+                    aborted[index] = value
                 else:
-                    domains[index] = found
+                    domains[index] = value
             derived["domain"] = domains
 
     bands = columns.values("headcount_band")
@@ -177,33 +176,55 @@ def _organisations(columns: _Columns) -> tuple[Derived, RowErrors]:
 
 def _postal(columns: _Columns, derived: Derived, errors: RowErrors) -> None:
     """`postal_code` checked for its country (French ones: 5 digits, spaces dropped), then
-    `region` from it for French addresses with no region given; once per distinct pair."""
+    `region` from it for French addresses with no region given; once per distinct value."""
     postal = columns.text("postal_code")
     country = columns.text("country").fill_null("")
     given = _truthy(postal)
-    keys = (postal + "\x00" + country).filter(given).to_list()  # no NUL in tidy text
-    found = {key: _postal_code(key) for key in set(keys)}
-    new_postals = [found[key] for key in keys]
-
+    positions = given.arg_true()
+    # Most codes are French ones of five digits already, kept as they are (by column); the
+    # others are checked once per distinct code and country.
+    plain = country.is_in(["", "FR", "MC"]) & postal.str.contains(r"^[0-9]{5}$")
+    others = (~plain).gather(positions).arg_true()
+    keys = (postal + "\x00" + country).gather(positions.gather(others))  # no NUL in tidy text
+    distinct = keys.unique().to_list()
+    found = [_postal_code(key) for key in distinct]
+    checked = postal.gather(positions).scatter(
+        others,
+        keys.replace_strict(distinct, [value for value, _message in found], return_dtype=pl.String),
+    )
     postals = columns.values("postal_code")
-    positions = given.arg_true().to_list()
-    for index, (value, message) in zip(positions, new_postals, strict=True):
-        postals[index] = value
-        if message is not None:
-            errors.setdefault(index, []).append(FieldError("postal_code", message))
+    _scatter(postals, positions, checked)
+    refused = {key: message for key, (_v, message) in zip(distinct, found, strict=True) if message}
+    if refused:
+        at = keys.is_in(list(refused)).arg_true()
+        rows = positions.gather(others.gather(at))
+        for index, key in zip(rows.to_list(), keys.gather(at).to_list(), strict=True):
+            errors.setdefault(index, []).append(FieldError("postal_code", refused[key]))
 
     regions = columns.values("region")
-    french = country.is_in(["", "FR"]) & ~_truthy(columns.text("region"))
-    region_of = _REGIONS
-    if len(region_of) >= _CACHE_LIMIT:
-        region_of.clear()
-    for index in (given & french).arg_true().to_list():
-        value = postals[index]
-        if value not in region_of:
-            region_of[value] = norm.french_region_from_postal_code(value) or ""
-        regions[index] = region_of[value]
+    french = (country.is_in(["", "FR"]) & ~_truthy(columns.text("region"))).gather(positions)
+    wanted = french.arg_true()
+    if wanted.len():
+        codes = checked.gather(wanted)
+        region_of = _REGIONS
+        if len(region_of) >= _CACHE_LIMIT:
+            region_of.clear()
+        distinct = codes.unique().to_list()
+        for code in distinct:
+            if code not in region_of:
+                region_of[code] = norm.french_region_from_postal_code(code) or ""
+        found_regions = codes.replace_strict(
+            distinct, [region_of[code] for code in distinct], return_dtype=pl.String
+        )
+        _scatter(regions, positions.gather(wanted), found_regions)
     derived["postal_code"] = postals
     derived["region"] = regions
+
+
+def _scatter(values: list[Any], positions: pl.Series, new: pl.Series) -> None:
+    """`values[positions[i]] = new[i]` for every i."""
+    for index, value in zip(positions.to_list(), new.to_list(), strict=True):
+        values[index] = value
 
 
 # Postal codes met in earlier batches (key: postal NUL country) and their regions.
