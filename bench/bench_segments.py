@@ -187,7 +187,6 @@ def _count_after_edit(count: Callable[[], None], runs: int) -> list[float]:
     return timings
 
 
-
 def bench_counts(runs: int, admin: Any) -> tuple[list[Result], dict[str, Any]]:
     from cible.segments.targets.selectors import target_count
 
