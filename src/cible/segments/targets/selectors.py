@@ -12,9 +12,11 @@ How a definition becomes a query (`organisation_filter`):
   (GDPR erasure leaves nobody to address).
 
 A live count (`target_count`) takes the segments' part from the member sets held in memory
-(`segments.axes.bitsets`: an intersection of bit sets), hands only those organisations to the
-database for the conditions and the access rules, and runs under a database-enforced time limit
-(`deadline.py`), answering "too slow, narrow it down" rather than hold a worker.
+(`segments.axes.bitsets`: an intersection of bit sets) and tests the organisation conditions it
+can on the columns held in memory (`columns.py`), then hands only the surviving organisations to
+the database for the other conditions and the access rules (nothing at all, when none is left
+and the viewer sees everything). It runs under a database-enforced time limit (`deadline.py`),
+answering "too slow, narrow it down" rather than hold a worker.
 """
 
 from __future__ import annotations
