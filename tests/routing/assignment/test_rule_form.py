@@ -149,3 +149,40 @@ def test_the_editor_refuses_an_unknown_value_next_to_its_row(cast: Cast, client_
     assert "no target has the id 999999" in rows[2]
     assert "no target has the id" not in rows[1] + rows[3]
     assert not RoutingRule.objects.exists()
+
+
+def test_a_saved_rule_shows_its_targets_and_segments_by_name(cast: Cast) -> None:
+    """By name when the name reads back as the same record; by id when it would not (a name
+    two segments share, a name that is a number, a target deleted since)."""
+    from cible.segments.axes.models import Axis, Segment
+
+    paris, numbered = north_target(cast, "Paris, Lyon"), north_target(cast, "2024")
+    first = Axis.objects.create(code="one", name="One")
+    second = Axis.objects.create(code="two", name="Two")
+
+    def by_hand(axis: Any, code: str, name: str) -> Any:
+        return Segment.objects.create(axis=axis, code=code, name=name, kind="manual")
+
+    north, other_a = by_hand(first, "north", "North key accounts"), by_hand(first, "other", "Other")
+    by_hand(second, "other", "other")
+    conditions = {
+        "match": "all",
+        "conditions": [
+            {"field": "target", "op": "in", "value": [paris.pk, numbered.pk, 999999]},
+            {"field": "segment", "op": "not_in", "value": [north.pk, other_a.pk]},
+        ],
+    }
+    initial = RuleForm.initial_for(RoutingRule(name="North", conditions=conditions))
+    assert initial["value_0"] == f"Paris, Lyon\n{numbered.pk}\n999999"
+    assert initial["value_1"] == f"North key accounts\n{other_a.pk}"
+    # Saved again as shown, the rule names the same records.
+    assert written(cast, "target", f"Paris, Lyon\n{numbered.pk}") == ([paris.pk, numbered.pk], [])
+    assert written(cast, "segment", initial["value_1"], op="not_in") == (
+        [north.pk, other_a.pk],
+        [],
+    )
+
+
+def test_a_name_made_of_superscript_digits_is_a_name_not_an_id(cast: Cast) -> None:
+    squared = north_target(cast, "²")
+    assert written(cast, "target", "²") == ([squared.pk], [])

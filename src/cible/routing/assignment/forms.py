@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 
 from cible.core.errors import CibleError, FieldError
 from cible.core.forms import StyledForm, show_errors
+from cible.core.values import is_id
 from cible.lifecycle.leads.models import RecycleReason, Stage
 from cible.people.models import Team
 from cible.routing.assignment import conditions
@@ -138,11 +139,16 @@ class RuleForm(StyledForm):
             return data
         for i, item in enumerate(items):
             value = item.get("value")
-            data[f"field_{i}"] = item.get("field")
+            name = item.get("field")
+            data[f"field_{i}"] = name
             data[f"op_{i}"] = item.get("op")
-            data[f"value_{i}"] = (
-                "\n".join(str(v) for v in value) if isinstance(value, list) else value or ""
-            )
+            if isinstance(value, list):
+                condition_field = FIELDS.get(name or "")
+                if condition_field is not None and condition_field.kind == "membership":
+                    value = _reference_texts(name, value)
+                data[f"value_{i}"] = "\n".join(str(v) for v in value)
+            else:
+                data[f"value_{i}"] = value or ""
         return data
 
     def rule_data(self) -> tuple[dict[str, Any], list[FieldError]]:
@@ -228,6 +234,23 @@ def _resolved(name: str, texts: list[str]) -> tuple[list[Any], list[str]]:
     return list(dict.fromkeys(values)), []
 
 
+def _reference_texts(name: str, ids: list[Any]) -> list[Any]:
+    """Saved target or segment ids as the editor shows them: by name, where the name reads back
+    as the same record (`_references`: unique in any case, and not a number); else the id."""
+    model: Any = Target if name == "target" else Segment
+    names = dict(
+        model.objects.filter(pk__in=[i for i in ids if is_id(i)]).values_list("pk", "name")
+    )
+    shown: list[Any] = []
+    for pk in ids:
+        text = names.get(pk)
+        if text and not is_id(text) and model.objects.filter(name__iexact=text).count() == 1:
+            shown.append(text)
+        else:
+            shown.append(pk)
+    return shown
+
+
 def _references(name: str, texts: list[str]) -> tuple[list[Any], list[str]]:
     """Targets or segments named by their name (any case) or their id; the services check ids."""
     model: Any = Target if name == "target" else Segment
@@ -236,7 +259,7 @@ def _references(name: str, texts: list[str]) -> tuple[list[Any], list[str]]:
     for text in texts:
         pk = (
             int(text)
-            if text.isdigit()
+            if is_id(text)
             else model.objects.filter(name__iexact=text).values_list("pk", flat=True).first()
         )
         if pk is None:
