@@ -223,6 +223,49 @@ def test_ticking_opted_out_on_the_contact_form_also_ends_the_nurture_at_once(
     assert reasons == {dupont.pk: "opt_out", martin.pk: ""}
 
 
+def test_an_erasure_or_an_import_opting_out_ends_the_nurture_at_once(
+    cast: Any,
+    weekly: Any,
+    dupont: Any,
+    martin: Any,
+    settings: Any,
+    tmp_path: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """Both opt contacts out by bulk writes, which send no model signal: each still announces
+    the opt-out, and the week's wait does not keep them."""
+    from cible.quality.imports import services as imports
+    from cible.quality.privacy.erasure import contact_erase
+
+    settings.VAR_DIR = tmp_path / "var"
+    enrol(weekly["program"], dupont, martin, actor=cast.marketer)
+    services.advance_due(now=later())
+
+    with django_capture_on_commit_callbacks(execute=True):
+        contact_erase(contact=dupont, actor=cast.admin, channel="ui", reason="Her request")
+    with django_capture_on_commit_callbacks(execute=True):
+        run = imports.upload(
+            actor=cast.admin,
+            entity="contacts",
+            source="Unsubscribe list",
+            file=b"Email;Unsubscribed\r\npaul.martin@lyon.example;yes\r\n",
+            filename="optouts.csv",
+            channel="ui",
+        )
+        imports.configure(
+            run,
+            actor=cast.admin,
+            mapping={"Email": "email", "Unsubscribed": "email_opt_out"},
+            key="email",
+            policy="overwrite",
+        )
+        run = imports.start(run, actor=cast.admin)
+
+    assert run.counts["updated"] == 1, run.error_message
+    reasons = dict(Enrolment.objects.values_list("contact_id", "exit_reason"))
+    assert reasons == {dupont.pk: "opt_out", martin.pk: "opt_out"}
+
+
 def test_a_program_that_keeps_opted_out_contacts_keeps_them(
     cast: Any, weekly: Any, dupont: Any, django_capture_on_commit_callbacks: Any
 ) -> None:

@@ -27,6 +27,7 @@ from cible.quality.imports.models import ImportBatch, ImportRun, source_key
 from cible.quality.imports.preparing import Timings
 from cible.quality.imports.reading import ROW
 from cible.quality.imports.writing import (
+    announce_opt_outs,
     apply_updates,
     audit_batch,
     insert_creates,
@@ -144,6 +145,7 @@ def write_batch(
         if plan.updates:
             apply_updates(model, plan.updates)
             invalidate_quality(model, plan.updates)
+            announce_opt_outs(model, plan.updates)
         keys = [*plan.new_keys]
         keys += [
             (c.external_id, pk) for c, pk in zip(plan.creates, ids, strict=True) if c.external_id

@@ -27,6 +27,7 @@ from cible.core.audit import Channel
 from cible.core.bulk import bulk_insert, log_bulk, sequence_ids
 from cible.core.errors import FieldError
 from cible.people.models import Contact, Organisation
+from cible.people.signals import send_email_opted_out_on_commit
 from cible.quality.freshness.tally import entity_of, tally_invalidate
 from cible.quality.imports.decisions import Create, Update
 from cible.quality.imports.extras import as_json, json_columns
@@ -96,6 +97,16 @@ def apply_updates(model: type[models.Model], updates: Sequence[Update]) -> int:
         else:
             written += _update_executemany(model, fields, ids, values, now)
     return written
+
+
+def announce_opt_outs(model: type[models.Model], updates: Sequence[Update]) -> None:
+    """Contacts the batch opted out of email are announced once it commits
+    (`people.signals.email_opted_out`): the nurture lets them go at once, as it does for an
+    opt-out from a form. New contacts need nothing: nobody nurtures them yet."""
+    if model is Contact:
+        send_email_opted_out_on_commit(
+            [update.id for update in updates if update.values.get("email_opt_out") is True]
+        )
 
 
 def invalidate_quality(model: type[models.Model], updates: Sequence[Update]) -> None:

@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from cible.core.errors import FieldError, PermissionDenied, ValidationFailed
 from cible.core.values import is_id
 from cible.people.models import Contact
+from cible.people.signals import send_email_opted_out_on_commit
 from cible.quality.privacy import hooks, permissions
 from cible.quality.privacy.models import (
     ConsentEvent,
@@ -250,6 +251,7 @@ def anonymise(
         version=F("version") + 1,
         updated_at=now,
     )
+    send_email_opted_out_on_commit(ids)  # the nurture lets them go at once
 
     touched: dict[int, LogEntry] = {}
     for entry in own_entries:
