@@ -79,13 +79,26 @@ def check_batch(
     began = time.perf_counter()
     plan, _matched = matcher.plan(rows, values, lock=False, create_errors=create_errors)
     timings["match"] += time.perf_counter() - began
+    return _settle(run, matcher, frame, plan, errors, dry_run=True)
+
+
+def _settle(
+    run: ImportRun,
+    matcher: Matcher,
+    frame: pl.DataFrame,
+    plan: Plan,
+    errors: dict[int, list[FieldError]],
+    *,
+    dry_run: bool,
+) -> Counter[str]:
+    """Keep the batch's rejected rows (with their original cells) and count its outcome."""
     rejected = _rejections(plan, errors)
     insert_rejections(
         run,
         rejected,
         _cells(frame, run.columns, set(rejected)),
         field_column=matcher.field_column,
-        dry_run=True,
+        dry_run=dry_run,
     )
     return Counter(
         created=len(plan.creates),
@@ -167,20 +180,7 @@ def write_batch(
                 )
             )
         timings["write"] += time.perf_counter() - began
-        rejected = _rejections(plan, errors)
-        insert_rejections(
-            run,
-            rejected,
-            _cells(frame, run.columns, set(rejected)),
-            field_column=matcher.field_column,
-            dry_run=False,
-        )
-        outcome = Counter(
-            created=len(plan.creates),
-            updated=len(plan.updates),
-            unchanged=len(plan.unchanged),
-            rejected=len(rejected),
-        )
+        outcome = _settle(run, matcher, frame, plan, errors, dry_run=False)
         ImportBatch.objects.create(
             run=run, first_row=first_row, last_row=last_row, **counts_of(outcome)
         )

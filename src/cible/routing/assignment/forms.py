@@ -17,6 +17,8 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db.models import Count
+from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -238,16 +240,25 @@ def _reference_texts(name: str, ids: list[Any]) -> list[Any]:
     """Saved target or segment ids as the editor shows them: by name, where the name reads back
     as the same record (`_references`: unique in any case, and not a number); else the id."""
     model: Any = Target if name == "target" else Segment
-    names = dict(
-        model.objects.filter(pk__in=[i for i in ids if is_id(i)]).values_list("pk", "name")
+    # Each record's name and its lower-case key as the database folds it (as `name__iexact`
+    # compares), then how many records bear each key: two queries for the whole list.
+    named = {
+        pk: (text, key)
+        for pk, text, key in model.objects.filter(pk__in=[i for i in ids if is_id(i)])
+        .annotate(key=Lower("name"))
+        .values_list("pk", "name", "key")
+    }
+    bearers = dict(
+        model.objects.annotate(key=Lower("name"))
+        .filter(key__in={key for _text, key in named.values()})
+        .values("key")
+        .annotate(n=Count("pk"))
+        .values_list("key", "n")
     )
     shown: list[Any] = []
     for pk in ids:
-        text = names.get(pk)
-        if text and not is_id(text) and model.objects.filter(name__iexact=text).count() == 1:
-            shown.append(text)
-        else:
-            shown.append(pk)
+        text, key = named.get(pk, ("", ""))
+        shown.append(text if text and not is_id(text) and bearers.get(key) == 1 else pk)
     return shown
 
 
