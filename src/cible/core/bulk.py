@@ -32,6 +32,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.management.color import no_style
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.utils import timezone
+from psycopg.adapt import PyFormat, Transformer
 
 from cible.core.audit import audit_context
 
@@ -101,6 +102,22 @@ def _sqlite_adapter(
     return convert
 
 
+def _copy_text(connection: Any, values: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The values of the omitted columns as the text COPY reads, dumped once for the whole call
+    by the connection's own adapters: COPY then only copies the text. Dumping the two aware
+    datetimes (`created_at`, `updated_at`) on every row took half of COPY's formatting time."""
+    connection.ensure_connection()
+    transformer = Transformer(connection.connection)
+
+    def text(value: Any) -> Any:
+        if value is None or isinstance(value, str):
+            return value
+        dumped = transformer.get_dumper(value, PyFormat.TEXT).dump(value)
+        return None if dumped is None else bytes(dumped).decode()
+
+    return tuple(text(value) for value in values)
+
+
 def _utc_text(fallback: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """Django's adaptation for a UTC connection, ~8× faster: UTC datetimes skip `make_naive`."""
 
@@ -165,6 +182,8 @@ def bulk_insert(
         extra_adapter = _sqlite_adapter(connection, extra_fields)
         if extra_adapter is not None:
             extra_values = extra_adapter(extra_values)
+    elif connection.vendor == "postgresql":
+        extra_values = _copy_text(connection, extra_values)
     if extra_values:
         source = (tuple(row) + extra_values for row in source)
     total = 0
