@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection, models
 from django.db.models import BooleanField
@@ -66,11 +66,36 @@ def among(
         target = f"{quote(model._meta.db_table)}.{quote(field.column)}"  # type: ignore[union-attr]
         assert kind in ("text", "bigint")
         # Identifiers come from the model, quoted; the values go as one parameter.
-        sql = f"{target} = ANY(%s::{kind}[])"
-        condition = RawSQL(sql, (items,), output_field=BooleanField())  # noqa: S611
+        sql, param = f"{target} = ANY(%s::{kind}[])", cast(Any, items)
+        joined = _joined(items, kind)
+        if joined is not None:
+            sql, param = f"{target} = ANY({_SPLIT[kind]})", joined
+        condition = RawSQL(sql, (param,), output_field=BooleanField())  # noqa: S611
         return queryset.filter(condition)
     subquery = RawSQL("SELECT value FROM json_each(%s)", (json.dumps(items),))
     return queryset.filter(**{f"{column}__in": subquery})
+
+
+# The values as one string split by the server: psycopg dumps a list into an array literal
+# element by element in Python (0.9 s of the interpreter per million keys), a join is one C call.
+# The planner folds the split of a literal into a constant array, so `= ANY` stays hashed.
+_SEPARATOR = "\x1f"  # the ASCII unit separator; never in a normalised key, checked anyway
+_SPLIT = {
+    "text": "string_to_array(%s, chr(31))",
+    "bigint": "string_to_array(%s, ',')::bigint[]",
+}
+
+
+def _joined(items: list[Any], kind: str) -> str | None:
+    """`items` joined for `_SPLIT[kind]`, or None where the split would not give them back."""
+    if not items:
+        return None
+    if kind == "bigint":
+        return ",".join(map(str, items))
+    joined = _SEPARATOR.join(items)
+    if joined.count(_SEPARATOR) != len(items) - 1 or not joined:
+        return None  # a value holding the separator, or one empty value
+    return joined
 
 
 def concrete_names(model: type[models.Model]) -> set[str]:
