@@ -100,38 +100,47 @@ ORGANISATION_BLANKS.update(
     {name: "" for name in ORGANISATION_SPECS if name not in ORGANISATION_BLANKS}
 )
 ORGANISATION_BLANKS["currency"] = "EUR"
-ORGANISATION_BLANKS["status"] = OrganisationStatus.SUSPECT
+# Plain strings, not the choices' enum members: a dict holding only strings, numbers and None
+# is not tracked by the cyclic garbage collector, and an import holds a million of them.
+ORGANISATION_BLANKS["status"] = OrganisationStatus.SUSPECT.value
+
+
+_BAND_LIMITS = (
+    (0, HeadcountBand.B0),
+    (9, HeadcountBand.B1_9),
+    (49, HeadcountBand.B10_49),
+    (249, HeadcountBand.B50_249),
+    (499, HeadcountBand.B250_499),
+    (999, HeadcountBand.B500_999),
+    (4999, HeadcountBand.B1000_4999),
+)
 
 
 def band_for(headcount: int) -> str:
-    for limit, band in (
-        (0, HeadcountBand.B0),
-        (9, HeadcountBand.B1_9),
-        (49, HeadcountBand.B10_49),
-        (249, HeadcountBand.B50_249),
-        (499, HeadcountBand.B250_499),
-        (999, HeadcountBand.B500_999),
-        (4999, HeadcountBand.B1000_4999),
-    ):
+    """The headcount band's value (a plain string, like every derived value: see above)."""
+    for limit, band in _BAND_LIMITS:
         if headcount <= limit:
-            return band
-    return HeadcountBand.B5000
+            return band.value
+    return HeadcountBand.B5000.value
 
 
-_BAND_SIZE = {
-    HeadcountBand.B0: SizeClass.TPE,
-    HeadcountBand.B1_9: SizeClass.TPE,
-    HeadcountBand.B10_49: SizeClass.PME,
-    HeadcountBand.B50_249: SizeClass.PME,
-    HeadcountBand.B250_499: SizeClass.ETI,
-    HeadcountBand.B500_999: SizeClass.ETI,
-    HeadcountBand.B1000_4999: SizeClass.ETI,
-    HeadcountBand.B5000: SizeClass.GE,
+_BAND_SIZE: dict[str, str] = {
+    band.value: size.value
+    for band, size in (
+        (HeadcountBand.B0, SizeClass.TPE),
+        (HeadcountBand.B1_9, SizeClass.TPE),
+        (HeadcountBand.B10_49, SizeClass.PME),
+        (HeadcountBand.B50_249, SizeClass.PME),
+        (HeadcountBand.B250_499, SizeClass.ETI),
+        (HeadcountBand.B500_999, SizeClass.ETI),
+        (HeadcountBand.B1000_4999, SizeClass.ETI),
+        (HeadcountBand.B5000, SizeClass.GE),
+    )
 }
 
 
 def size_class_for(band: str) -> str:
-    return _BAND_SIZE.get(band, "")  # type: ignore[call-overload]
+    return _BAND_SIZE.get(band, "")
 
 
 def derive_organisation(values_: dict[str, Any]) -> list[FieldError]:

@@ -53,6 +53,8 @@ class Plan:
     rejected: dict[int, list[FieldError]] = field(default_factory=dict)
     new_keys: list[tuple[str, int]] = field(default_factory=list)  # (external id, record id)
     stale_keys: set[str] = field(default_factory=set)  # external ids of deleted records
+    # (row, key, external id, matched record) of the rows that came first with them
+    claims: list[tuple[int, str, str, int | None]] = field(default_factory=list)
 
     def reject(self, row: int, errors: Iterable[FieldError]) -> None:
         self.rejected.setdefault(row, []).extend(errors)
@@ -215,7 +217,7 @@ class Decisions:
         self,
         plan: Plan,
         row: int,
-        vals: Mapping[str, Any],
+        vals: dict[str, Any],
         external: str,
         links: Mapping[str, Any] | None,
         create_errors: Mapping[int, list[FieldError]],
@@ -226,12 +228,16 @@ class Decisions:
             plan.creates.append(self._create(row, vals, external, links))
 
     def _create(
-        self, row: int, vals: Mapping[str, Any], external: str, links: Mapping[str, Any] | None
+        self, row: int, vals: dict[str, Any], external: str, links: Mapping[str, Any] | None
     ) -> Create:
         # The normalised values hold blanks already ("" or None as the model stores them);
-        # keys that are not columns (link fields) are never read by the writer.
-        values = self.create_defaults.copy()
-        values.update(vals)
+        # keys that are not columns (link fields) are never read by the writer. The row's own
+        # dict is completed rather than copied: a batch in flight beside the next one would
+        # otherwise keep two dicts per row.
+        values = vals
+        defaults = self.create_defaults
+        for name in defaults.keys() - values.keys():
+            values[name] = defaults[name]
         if links:
             values.update(links)
         if self.has_owner:
