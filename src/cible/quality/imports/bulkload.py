@@ -1,6 +1,9 @@
-"""Very large runs set the table's secondary indexes aside and build them once at the end.
+"""Very large runs set the table's secondary indexes and foreign keys aside and build or
+validate them once at the end.
 
-See `core.indexes` for why and how it stays safe (a kill leaves the list of what to rebuild).
+See `core.indexes` and `core.foreign_keys` for why and how it stays safe (a kill leaves the
+list of what to put back). The keys: PostgreSQL checks each new row's owner at commit, 3 s a
+million rows on the path of every batch, against 0.3 s per key to validate the whole table once.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from collections.abc import Collection, Iterable
 
 from django.conf import settings
 
+from cible.core.foreign_keys import restore_foreign_keys, suspend_foreign_keys
 from cible.core.indexes import restore_indexes, suspend_indexes
 from cible.quality.imports.lookups import EXTERNAL_ID, key_column, links_of
 from cible.quality.imports.registry import ImportableEntity
@@ -65,10 +69,13 @@ class IndexPlan:
             and self.remaining >= model._default_manager.count()
         ):
             self.suspended = suspend_indexes(model, keep=self.keep)
+            suspend_foreign_keys(model)  # PostgreSQL only
 
     def restore(self, timings: dict[str, float]) -> None:
+        """Validate the keys (one pass each, no index needed), then build the indexes."""
         began = time.perf_counter()
-        if restore_indexes(self.entity.model):
+        model = self.entity.model
+        if restore_foreign_keys(model) + restore_indexes(model):
             timings["indexes"] += time.perf_counter() - began
 
 
