@@ -40,3 +40,19 @@ def test_omitted_columns_get_their_default_and_one_now_for_the_call(
     assert (martin.email_opt_out, martin.has_left, martin.version) == (False, False, 1)
     assert (martin.organisation_id, petit.organisation_id) == (organisation.pk, None)
     assert martin.email == "" and martin.first_name == ""
+
+
+def test_datetimes_given_row_by_row_are_stored_as_the_orm_stores_them(cast: Any) -> None:
+    verified = timezone.now().replace(microsecond=123456)
+    bulk_insert(
+        Contact,
+        ["last_name", "name_key", "last_verified_at"],
+        [("Martin", "martin", verified), ("Petit", "petit", None), ("Roux", "roux", verified)],
+    )
+    stored = dict(
+        Contact.objects.filter(last_name__in=["Martin", "Petit", "Roux"]).values_list(
+            "last_name", "last_verified_at"
+        )
+    )
+    assert stored == {"Martin": verified, "Petit": None, "Roux": verified}
+    assert Contact.objects.filter(last_verified_at__lte=verified).count() == 2

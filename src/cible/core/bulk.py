@@ -92,6 +92,13 @@ def _sqlite_adapter(
         adapt = _utc_text(adapt)
 
     def convert(row: tuple) -> tuple:
+        # Most rows hold no datetime to adapt (an empty "last verified"): returned as they are.
+        for i in positions:
+            value = row[i]
+            if value is not None and not isinstance(value, str):
+                break
+        else:
+            return row
         values = list(row)
         for i in positions:
             value = values[i]
