@@ -235,3 +235,24 @@ def test_a_killed_cible_import_resumes_without_duplicates(tmp_path: Path) -> Non
     assert status == "done"
     assert count == distinct == total
     assert '"created": 12000' in counts
+
+
+@pytest.mark.django_db
+def test_a_reimport_reads_the_stored_records_in_slices(
+    cast: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cible.quality.imports import decisions
+
+    first = rows(7)
+    for row in first[1:4]:
+        row[2] = ""  # three records without a city yet
+    run = upload(cast.ae, first)
+    run = services.configure(run, actor=cast.ae, mapping=MAPPING, key="siren", policy="fill_empty")
+    assert services.start(run, actor=cast.ae).counts["created"] == 7
+    monkeypatch.setattr(decisions, "STORED_SLICE", 2)  # four slices for seven rows
+
+    again = services.start(mapped_run(cast.ae, 7), actor=cast.ae)
+
+    assert again.counts == {"created": 0, "updated": 3, "unchanged": 4, "rejected": 0}
+    assert Organisation.objects.filter(city="Paris").count() == 7
+    assert Organisation.objects.count() == 7

@@ -26,6 +26,8 @@ from cible.quality.imports.lookups import concrete_names, derived_fields, stored
 from cible.quality.imports.models import ImportRun
 from cible.quality.imports.registry import ImportableEntity
 
+STORED_SLICE = 10_000  # matched rows whose stored records are read at once (`decide`)
+
 # --- what a batch becomes ---------------------------------------------------------------------
 
 
@@ -130,35 +132,40 @@ class Decisions:
         a re-import changes nothing); those alone are read again under lock (PostgreSQL's
         FOR UPDATE; SQLite's write lock is held already) and decided again on what they hold
         now, so that nothing a colleague saved meanwhile is overwritten unseen."""
-        targets = [t for _r, _v, t, _l in matched if t is not None]
         head = ["version", *(["owner_id"] if self.has_owner else [])]
         head += ["anonymised_at"] if self.anonymisable else []
         columns = head + [c for c in self.compare if c not in head]
-        stored = stored_rows(self.model, targets, columns, lock=False) if targets else {}
         layout = _Layout(columns, self)
         skip = self.policy == ImportRun.Policy.SKIP
         changing: list[Changing] = []
-        for row, vals, target, links in matched:
-            external = externals_of.get(row, "")
-            if target is None:
-                self._create_or_reject(plan, row, vals, external, links, create_errors)
-                continue
-            if external and by_external.get(external) != target:
-                plan.new_keys.append((external, target))
-            record = stored.get(target)
-            if record is None:  # deleted since the key was looked up
-                self._create_or_reject(plan, row, vals, external, links, create_errors)
-                continue
-            if skip:
-                plan.unchanged.append(row)
-                continue
-            verdict = self._verdict(vals, links, target, record, layout)
-            if verdict is None:
-                plan.unchanged.append(row)
-            elif isinstance(verdict, FieldError):
-                plan.reject(row, [verdict])
-            else:
-                changing.append((row, target, vals, links, external))
+        # The stored records are read a slice at a time: a re-import matches every row, and a
+        # whole batch of them as Python values was its memory peak (the issue's 1 GB).
+        for start in range(0, len(matched), STORED_SLICE):
+            part = matched[start : start + STORED_SLICE]
+            targets = [t for _r, _v, t, _l in part if t is not None]
+            stored = stored_rows(self.model, targets, columns, lock=False) if targets else {}
+            for row, vals, target, links in part:
+                external = externals_of.get(row, "")
+                if target is None:
+                    self._create_or_reject(plan, row, vals, external, links, create_errors)
+                    continue
+                if external and by_external.get(external) != target:
+                    plan.new_keys.append((external, target))
+                record = stored.get(target)
+                if record is None:  # deleted since the key was looked up
+                    self._create_or_reject(plan, row, vals, external, links, create_errors)
+                    continue
+                if skip:
+                    plan.unchanged.append(row)
+                    continue
+                verdict = self._verdict(vals, links, target, record, layout)
+                if verdict is None:
+                    plan.unchanged.append(row)
+                elif isinstance(verdict, FieldError):
+                    plan.reject(row, [verdict])
+                else:
+                    changing.append((row, target, vals, links, external))
+            del stored
         if changing:
             self._updates(plan, changing, columns, create_errors, lock=lock)
         if self.entity.vet is not None and (plan.creates or plan.updates):
