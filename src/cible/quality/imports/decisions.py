@@ -55,8 +55,6 @@ class Plan:
     rejected: dict[int, list[FieldError]] = field(default_factory=dict)
     new_keys: list[tuple[str, int]] = field(default_factory=list)  # (external id, record id)
     stale_keys: set[str] = field(default_factory=set)  # external ids of deleted records
-    # (row, key, external id, matched record) of the rows that came first with them
-    claims: list[tuple[int, str, str, int | None]] = field(default_factory=list)
 
     def reject(self, row: int, errors: Iterable[FieldError]) -> None:
         self.rejected.setdefault(row, []).extend(errors)
@@ -239,8 +237,7 @@ class Decisions:
     ) -> Create:
         # The normalised values hold blanks already ("" or None as the model stores them);
         # keys that are not columns (link fields) are never read by the writer. The row's own
-        # dict is completed rather than copied: a batch in flight beside the next one would
-        # otherwise keep two dicts per row.
+        # dict is completed rather than copied: one dict per row while the batch lives.
         values = vals
         defaults = self.create_defaults
         for name in defaults.keys() - values.keys():
