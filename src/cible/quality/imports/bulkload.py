@@ -27,7 +27,8 @@ DEFAULT_REBUILD_INDEXES_FROM = 100_000
 
 
 class IndexPlan:
-    """Whether this run sets the table's secondary indexes aside, decided at its first batch.
+    """Whether this run sets the table's secondary indexes (and, on PostgreSQL, its foreign
+    keys) aside, decided at its first batch.
 
     Decided on what the batch really does (a re-import that only updates or leaves rows
     unchanged keeps its indexes) and on the size of the table (a 100,000-row file into a

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from django.db import connection, models
 from django.db.models import BooleanField
@@ -66,11 +66,13 @@ def among(
         target = f"{quote(model._meta.db_table)}.{quote(field.column)}"  # type: ignore[union-attr]
         assert kind in ("text", "bigint")
         # Identifiers come from the model, quoted; the values go as one parameter.
-        sql, param = f"{target} = ANY(%s::{kind}[])", cast(Any, items)
         joined = _joined(items, kind)
-        if joined is not None:
-            sql, param = f"{target} = ANY({_SPLIT[kind]})", joined
-        condition = RawSQL(sql, (param,), output_field=BooleanField())  # noqa: S611
+        param: list[Any]
+        if joined is None:  # a value the split would not give back: an array, dumped by psycopg
+            sql, param = f"{target} = ANY(%s::{kind}[])", [items]
+        else:
+            sql, param = f"{target} = ANY({_SPLIT[kind]})", [joined]
+        condition = RawSQL(sql, param, output_field=BooleanField())  # noqa: S611
         return queryset.filter(condition)
     subquery = RawSQL("SELECT value FROM json_each(%s)", (json.dumps(items),))
     return queryset.filter(**{f"{column}__in": subquery})
