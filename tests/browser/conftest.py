@@ -20,6 +20,8 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 import re
 import tempfile
+import threading
+import time
 from collections.abc import Generator, Iterator
 from pathlib import Path
 
@@ -35,6 +37,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 DEFAULT_TIMEOUT_MS = 10_000
+REQUESTS_DRAIN_SECONDS = 10.0
 FAILURE_DIR = Path(tempfile.gettempdir()) / "cible-browser-failures"
 
 
@@ -108,3 +111,19 @@ def page(browser: Browser, live_server, request: pytest.FixtureRequest) -> Itera
             except Exception as exc:  # the page may be gone; the test's own error matters more
                 print(f"\nbrowser: failed at {new_page.url}; no screenshot ({exc})")
         context.close()
+        _wait_for_live_requests()
+
+
+def _wait_for_live_requests() -> None:
+    """Wait until the live server has answered every request the page sent.
+
+    A page can still be loading (an HTMX fragment, the page after a redirect) when the test's
+    last assertion passes. The server thread answering it shares the test's in-memory SQLite
+    connection, so the flush that ends the test would meet its open read ("database table is
+    locked") and leave rows behind for the next test. Closing the context closes the sockets;
+    the server's request threads (daemons, so ``server_close`` never joins them) end soon after.
+    """
+    deadline = time.monotonic() + REQUESTS_DRAIN_SECONDS
+    for thread in threading.enumerate():
+        if thread.name.endswith("(process_request_thread)"):
+            thread.join(max(0.0, deadline - time.monotonic()))
