@@ -23,7 +23,7 @@ from cible.core import normalisers as norm
 from cible.core import values as typed
 from cible.people import normalise as people_normalise
 from cible.quality.imports.columns import _text
-from cible.quality.imports.columns.phones import french_phones
+from cible.quality.imports.columns.phones import french_phones, international_phones
 
 # (raw, tidied text, usable) -> (values, ok). `usable` is true where the tidied text is exact
 # (safe characters) and no formula or scientific notation is in the way.
@@ -107,7 +107,9 @@ def _long_text_path(max_length: int) -> FastFunction:
 
 def _phone_path(raw: pl.Series, text: pl.Series, usable: pl.Series) -> tuple[pl.Series, pl.Series]:
     value, ok = french_phones(text)
-    return value, ok & usable
+    foreign, foreign_ok = international_phones(_when(~ok, text))
+    value = _select(v=pl.when(ok).then(value).otherwise(foreign))["v"]
+    return value, (ok | foreign_ok) & usable
 
 
 _LOCAL = r"[A-Za-z0-9_+\-]+(?:\.[A-Za-z0-9_+\-]+)*"
