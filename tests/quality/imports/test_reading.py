@@ -18,6 +18,7 @@ from cible.quality.imports.reading import (
     ImportFileError,
     Table,
     column_letter,
+    delimited,
     open_table,
     read_batches,
 )
@@ -132,6 +133,30 @@ def test_batches_have_text_columns_and_resume_at_a_row(tmp_path: Path) -> None:
     assert frames[0]["siren"][0] == "000000001"  # leading zeros kept: nothing is cast
     resumed = [row["_row"] for row in _rows(table, batch_size=700, start_row=2001)]
     assert resumed == list(range(2001, 2501))
+
+
+def test_windows_of_the_file_read_as_one_pass(tmp_path: Path) -> None:
+    """A CSV file is read a window of batches at a time (memory): the rows, their numbers,
+    blank lines and multi-line cells across a window's edge come out as from one pass."""
+    lines = ["siren;nom"]
+    for i in range(1, 40):
+        if i % 7 == 0:
+            lines.append(";")  # a blank row: numbered, never yielded
+        elif i % 5 == 0:
+            lines.append(f'{i:09d};"N{i}\nsuite"')  # a line break inside a quoted cell
+        else:
+            lines.append(f"{i:09d};N{i}")
+    table = _open(tmp_path, "f.csv", ("\n".join(lines) + "\n").encode())
+    window = delimited.WINDOW_BATCHES * 2
+    frames = list(read_batches(table, batch_size=2))
+    rows = [row for frame in frames for row in frame.iter_rows(named=True)]
+    expected = [i for i in range(1, 40) if i % 7]
+    assert [row["_row"] for row in rows] == expected
+    assert [row["nom"] for row in rows if row["_row"] == 10] == ["N10\nsuite"]
+    assert all(row["siren"] == f"{row['_row']:09d}" for row in rows)
+    assert len(frames) > 39 // window  # several windows were read
+    resumed = [row["_row"] for row in _rows(table, batch_size=2, start_row=window + 3)]
+    assert resumed == [i for i in expected if i >= window + 3]
 
 
 def test_a_row_shorter_than_the_header_reads_as_empty_cells(tmp_path: Path) -> None:

@@ -284,9 +284,9 @@ def _scan(table: Table, source: Path) -> pl.LazyFrame:
     )
 
 
-def _with_rows(query: pl.LazyFrame, columns: list[str]) -> pl.LazyFrame:
-    """Number the records and turn empty cells (quoted "" included) into nulls."""
-    return query.with_row_index(ROW, offset=1).select(
+def _with_rows(query: pl.LazyFrame, columns: list[str], *, first: int = 1) -> pl.LazyFrame:
+    """Number the records from `first` and turn empty cells (quoted "" included) into nulls."""
+    return query.with_row_index(ROW, offset=first).select(
         pl.col(ROW).cast(pl.Int64),
         *(
             pl.when(pl.col(name).str.len_bytes() > 0).then(pl.col(name)).alias(name)
@@ -370,17 +370,33 @@ def _parse_error(source: Path, table: Table, error: Exception) -> ImportFileErro
     )
 
 
+# polars' streaming engine decodes a file ahead of a slow consumer (its sources ignore the
+# consumer's pace: pola-rs/polars#28569): a whole 1M-row file, ~200 MB of frames, waited in
+# memory for the import to take it. The file is therefore read in windows of this many
+# batches, each a query of its own: a window skips the records before it (~0.6 s per million
+# on the bench machine), and at most one window waits in memory.
+WINDOW_BATCHES = 4
+
+
 def batches(table: Table, *, batch_size: int, start_row: int) -> Iterator[pl.DataFrame]:
     """The data rows of a CSV table, streamed by polars (see `read_batches`)."""
+    window = batch_size * WINDOW_BATCHES
     with _utf8_source(table) as source:
-        query = _scan(table, source).select(*table.columns)
-        query = _with_rows(query, table.columns)
-        if start_row > 1:
-            query = query.filter(pl.col(ROW) >= start_row)
-        query = query.filter(pl.any_horizontal(pl.col(table.columns).is_not_null()))
-        try:
-            yield from query.collect_batches(chunk_size=batch_size)
-        except pl.exceptions.PolarsError as error:  # the file changed since open_table
-            raise ImportFileError(
-                _("The file cannot be read as CSV: %(detail)s") % {"detail": first_line(error)}
-            ) from None
+        records = _scan(table, source).select(*table.columns)
+        offset = start_row - 1  # records before the window (blank ones included)
+        while True:
+            query = _with_rows(records.slice(offset, window), table.columns, first=offset + 1)
+            seen = 0
+            try:
+                for frame in query.collect_batches(chunk_size=batch_size):
+                    seen += frame.height
+                    filled = frame.filter(pl.any_horizontal(pl.col(table.columns).is_not_null()))
+                    if filled.height:
+                        yield filled
+            except pl.exceptions.PolarsError as error:  # the file changed since open_table
+                raise ImportFileError(
+                    _("The file cannot be read as CSV: %(detail)s") % {"detail": first_line(error)}
+                ) from None
+            if seen < window:
+                return
+            offset += window
