@@ -40,6 +40,7 @@ from cible.quality.imports.lookups import (
 )
 from cible.quality.imports.models import ImportRun, source_key
 from cible.quality.imports.registry import ImportableEntity
+from cible.quality.imports.written_rows import WrittenRows
 
 
 @dataclass
@@ -53,7 +54,7 @@ class RunState:
 
     seen_keys: dict[str, int] = field(default_factory=dict)  # key value -> first row
     seen_external: dict[str, int] = field(default_factory=dict)
-    seen_ids: dict[int, int] = field(default_factory=dict)  # record id -> row writing it
+    seen_ids: WrittenRows = field(default_factory=WrittenRows)  # record id -> row writing it
     owners: dict[str, int] | None = None  # lower-case email -> active user id
 
 
@@ -65,6 +66,8 @@ class _Claims:
     external: dict[str, int] = field(default_factory=dict)
     targets: dict[int, int] = field(default_factory=dict)
     rows: list[tuple[int, str, str, int | None]] = field(default_factory=list)
+    # The records this batch may land on that earlier batches wrote, with their rows.
+    written: dict[int, int] = field(default_factory=dict)
 
     def claim(self, row: int, key: str, external: str, target: int | None) -> None:
         if key:
@@ -163,12 +166,15 @@ class Matcher:
         link_maps = resolve_links(self.actor, self.source, self.links, values) if self.links else {}
         owners = self._owners() if self.owner_mapped else {}
         state = self.state
-        seen_keys, seen_external, seen_ids = state.seen_keys, state.seen_external, state.seen_ids
+        seen_keys, seen_external = state.seen_keys, state.seen_external
         by_external_key = self.key_column is not None  # the external id is a second key
         owner_mapped, has_links = self.owner_mapped, bool(self.links)
 
         matched: list[Matched] = []
-        claims = _Claims()
+        candidates = {pk for ids in by_key.values() for pk in ids}
+        candidates.update(by_external.values())
+        claims = _Claims(written=state.seen_ids.rows_of(candidates))
+        seen_ids = claims.written
         for row, vals, key, external in zip(rows, values, keys, externals, strict=True):
             links: dict[str, Any] | None = None
             errors: list[FieldError] | None = None
@@ -229,6 +235,8 @@ class Matcher:
         # Only rows that go in count as "the first occurrence" for the rest of the file.
         rejected = plan.rejected
         remember_keys = self.dry_run
+        targets: list[int] = []
+        target_rows: list[int] = []
         for row, key, external, target in claims.rows:
             if row in rejected:
                 continue
@@ -237,14 +245,14 @@ class Matcher:
             if remember_keys and external:
                 seen_external[external] = row
             if target is not None:
-                seen_ids[target] = row
+                targets.append(target)
+                target_rows.append(row)
+        state.seen_ids.add(targets, target_rows)
         return plan, matched
 
     def remember_created(self, creates: Sequence[Create], ids: Sequence[int]) -> None:
         """The records a batch created: later rows with their key are duplicates."""
-        seen_ids = self.state.seen_ids
-        for create, pk in zip(creates, ids, strict=True):
-            seen_ids[pk] = create.row
+        self.state.seen_ids.add(ids, [create.row for create in creates])
 
     def _unknown_owner(self, email: str) -> FieldError:
         return FieldError(
@@ -302,7 +310,7 @@ class Matcher:
             if earlier is not None:
                 return [self._duplicate(EXTERNAL_ID, earlier, _("external id"), external)]
         if target is not None:
-            earlier = claims.targets.get(target) or state.seen_ids.get(target)
+            earlier = claims.targets.get(target) or claims.written.get(target)
             if earlier is not None and key and target not in claims.targets:
                 return [self._duplicate(key_field, earlier, self.key_label, key)]
             if earlier is not None and external and target not in claims.targets:
