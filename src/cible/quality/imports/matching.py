@@ -47,9 +47,9 @@ from cible.quality.imports.written_rows import WrittenRows
 class RunState:
     """What the matcher remembers from one batch to the next within a run.
 
-    The real run remembers the records it wrote (ids, about 100 bytes each): a key met again
-    in a later batch finds the record the earlier row created or updated, since that batch
-    has committed. The dry run writes nothing, so it remembers the keys themselves.
+    The real run remembers the records it wrote (ids, 16 bytes each with their rows): a key met
+    again in a later batch finds the record the earlier row created or updated, since that
+    batch has committed. The dry run writes nothing, so it remembers the keys themselves.
     """
 
     seen_keys: dict[str, int] = field(default_factory=dict)  # key value -> first row

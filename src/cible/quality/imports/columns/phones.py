@@ -1,8 +1,8 @@
 """Phone numbers to E.164 without calling `phonenumbers` once per row.
 
-French numbers. The shapes people type for them ("01 23 45 67 89", "01.23.45.67.89", "0123456789",
-"+33 1 23 45 67 89", "+33 (0)1 23 45 67 89", "0033 1 23 45 67 89") all come down to a
-9-digit national significant number. `phonenumbers` calls a number valid when that number
+French numbers. The shapes people type for them ("01 23 45 67 89", "01.23.45.67.89",
+"0123456789", "+33 1 23 45 67 89", "+33 (0)1 23 45 67 89", "0033 1 23 45 67 89") all come down
+to a 9-digit national significant number. `phonenumbers` calls a number valid when that number
 matches the general pattern of France's metadata and the pattern of one of its number types:
 those very patterns, read from the library's metadata, are checked here as one regular
 expression on the column. The result is then "+33" and the 9 digits, which is what
