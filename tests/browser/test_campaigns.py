@@ -126,6 +126,9 @@ def test_a_stale_edit_shows_the_conflict(page: Page, live_server: Any, cast: Any
     )
     login(page, live_server, "marie", PASSWORD)
     page.goto(f"/campaigns/{created.pk}/edit/")
+    # The live server shares this thread's SQLite connection: write only once it has answered
+    # every request of the pages so far.
+    page.wait_for_load_state("networkidle")
     services.campaign_update(
         campaign=created, actor=cast.admin, channel="ui", data={"budget": "5000"}
     )
