@@ -174,7 +174,7 @@ class Matcher:
         candidates = {pk for ids in by_key.values() for pk in ids}
         candidates.update(by_external.values())
         claims = _Claims(written=state.seen_ids.rows_of(candidates))
-        seen_ids = claims.written
+        written = claims.written
         for row, vals, key, external in zip(rows, values, keys, externals, strict=True):
             links: dict[str, Any] | None = None
             errors: list[FieldError] | None = None
@@ -215,7 +215,7 @@ class Matcher:
                     and by_external_key
                     and (external in claims.external or external in seen_external)
                 )
-                or (target is not None and (target in claims.targets or target in seen_ids))
+                or (target is not None and (target in claims.targets or target in written))
             ):
                 errors = (errors or []) + self._duplicates(key, external, target, claims)
             if errors:

@@ -24,9 +24,6 @@ class WrittenRows:
     def __init__(self) -> None:
         self._runs: list[tuple[Ints, Ints]] = []  # (ids sorted, their rows), oldest first
 
-    def __len__(self) -> int:
-        return sum(len(ids) for ids, _rows in self._runs)
-
     def add(self, ids: Sequence[int], rows: Sequence[int]) -> None:
         if not ids:
             return
@@ -45,7 +42,7 @@ class WrittenRows:
         """{id: row} for those of `ids` the run has written."""
         wanted = np.fromiter(ids, dtype=np.int64)
         found: dict[int, int] = {}
-        if not len(wanted):
+        if not wanted.size:
             return found
         for run_ids, run_rows in self._runs:
             at = np.minimum(np.searchsorted(run_ids, wanted), len(run_ids) - 1)
