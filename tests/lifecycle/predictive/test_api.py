@@ -1,15 +1,19 @@
 """The predictive endpoints: models listed newest first with both ROC AUCs, a model's full
 report, training queued with its settings checked (422 by `config.<setting>`), who may train and
-choose, and a lead's prediction only for those who may see the lead."""
+choose, and a lead's prediction only for those who may see the lead; who trained and chose each
+model in the audit log, and the weekly retraining that takes over only when it measures as well."""
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
 import pytest
+from auditlog.models import LogEntry
 
 from cible.lifecycle.leads.models import Lead
+from cible.lifecycle.predictive import services
 from cible.lifecycle.predictive.models import PredictiveModel, TrainingStatus
 from tests.api.conftest import assert_error_shape
 from tests.lifecycle.predictive.test_views import (  # noqa: F401
@@ -150,3 +154,63 @@ def test_a_leads_prediction_adds_up_and_is_hidden_from_outsiders(
     strengths = [abs(f["weight"]) for f in body["factors"]]
     assert strengths == sorted(strengths, reverse=True)
     assert_error_shape(api_for(cast.outsider).get(f"/leads/{jeanne.pk}/prediction"), 404)
+
+
+def test_who_trained_and_chose_each_model_is_in_the_audit_log(
+    cast: Any,
+    trained: PredictiveModel,  # noqa: F811
+    api_for: Any,
+    client_for: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """A training asked for in the form, its end written by the background job in the asker's
+    name, a model chosen in the page, then a newer one trained and chosen through the API: each
+    step is in the models' history, with who and through which channel."""
+    client_for(cast.manager).post(f"/predictive/{trained.pk}/activate/")
+    with django_capture_on_commit_callbacks(execute=True):
+        body = api_for(cast.manager).post("/predictive-models", {"target": "customer"}).json()
+    newer = PredictiveModel.objects.get(pk=body["id"])
+    api_for(cast.manager).post(f"/predictive-models/{newer.pk}/activate", {})
+
+    def history_of(model: PredictiveModel) -> list[tuple[int, int, str, dict[str, Any]]]:
+        entries = LogEntry.objects.get_for_object(model).order_by("pk")
+        return [
+            (e.action, e.actor_id, e.additional_data["channel"], e.changes_dict) for e in entries
+        ]
+
+    create, update = LogEntry.Action.CREATE, LogEntry.Action.UPDATE
+    marketer, manager = cast.marketer.pk, cast.manager.pk
+    asked, ended, chosen, replaced = history_of(trained)
+    assert asked[:3] == (create, marketer, "ui") and asked[3]["status"] == ["None", "training"]
+    assert asked[3]["config"][1] == json.dumps(trained.config)
+    assert ended == (update, marketer, "job", {"status": ["training", "ready"]})
+    assert chosen == (update, manager, "ui", {"is_active": ["False", "True"]})
+    assert replaced == (update, manager, "api", {"is_active": ["True", "False"]})
+    asked, ended, chosen = history_of(newer)
+    assert asked[:3] == (create, manager, "api") and asked[3]["trained_by"][1] == str(manager)
+    assert ended == (update, manager, "job", {"status": ["training", "ready"]})
+    assert chosen == (update, manager, "api", {"is_active": ["False", "True"]})
+
+
+def test_the_weekly_retraining_takes_over_only_when_it_measures_as_well(
+    cast: Any,
+    trained: PredictiveModel,  # noqa: F811
+    client_for: Any,
+) -> None:
+    """The same history gives the same AUC: the fresh model takes over, in the job's name. Once
+    the active model's AUC stands above it by more than the tolerance, the next one does not."""
+    client_for(cast.manager).post(f"/predictive/{trained.pk}/activate/")
+    fresh = services.retrain_on_schedule()
+    assert fresh is not None and fresh.status == TrainingStatus.READY
+    assert fresh.auc == trained.auc and fresh.config == trained.config
+    trained.refresh_from_db()
+    assert fresh.is_active and not trained.is_active
+    switched = LogEntry.objects.get_for_object(fresh).order_by("pk").last()
+    assert switched.changes_dict == {"is_active": ["False", "True"]}
+    assert switched.actor is None and switched.additional_data["channel"] == "job"
+
+    report = {**fresh.report, "validation": {**fresh.report["validation"], "auc": 0.99}}
+    PredictiveModel.objects.filter(pk=fresh.pk).update(report=report)
+    third = services.retrain_on_schedule()
+    assert third is not None and third.status == TrainingStatus.READY and not third.is_active
+    assert PredictiveModel.objects.get(is_active=True) == fresh

@@ -105,7 +105,7 @@ def test_a_field_that_gives_the_answer_away_is_set_aside_and_named() -> None:
 def test_probabilities_are_never_zero_or_one_and_explain_themselves(cast: Any) -> None:
     history(1000, leak=True)
     model = trained(include=["Sales verdict"])  # a certain model, to push to the edges
-    services.activate(model=model, actor=cast.marketer)
+    services.activate(model=model, actor=cast.marketer, channel="ui")
     fresh = Lead.objects.create(
         stage="mql", properties={"Channel": "webinar", "Visits": 25, "Sales verdict": "hot"}
     )
@@ -133,7 +133,7 @@ def test_a_lead_that_is_over_loses_its_probability_and_a_reopened_one_gets_it_ba
 ) -> None:
     history(600)
     model = trained()
-    services.activate(model=model, actor=cast.marketer)
+    services.activate(model=model, actor=cast.marketer, channel="ui")
     lead = Lead.objects.create(stage="mql", properties={"Channel": "webinar", "Visits": 12})
     predict.predict_leads([lead.pk])
     lead.refresh_from_db()
@@ -155,6 +155,7 @@ def test_settings_are_checked(cast: Any) -> None:
     with pytest.raises(ValidationFailed) as caught:
         services.train_now(
             actor=cast.marketer,
+            channel="ui",
             config={"order_by": "colour", "validation_share": 0.9, "exclude": "Tags", "x": 1},
         )
     assert {e.field for e in caught.value.errors} == {
@@ -164,4 +165,4 @@ def test_settings_are_checked(cast: Any) -> None:
         "x",
     }
     with pytest.raises(services.PermissionDenied):
-        services.train_now(actor=cast.ae)
+        services.train_now(actor=cast.ae, channel="ui")

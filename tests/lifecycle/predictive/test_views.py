@@ -57,7 +57,7 @@ def history(count: int, *, seed: int = 3, rule: bool = True) -> None:
 def train(actor: Any, capture: Any, **config: Any) -> PredictiveModel:
     """Train through the service, its queued task run at commit (tasks run inline in tests)."""
     with capture(execute=True):
-        model = services.train_now(actor=actor, config=config or None)
+        model = services.train_now(actor=actor, channel="ui", config=config or None)
     model.refresh_from_db()
     return model
 
@@ -319,7 +319,7 @@ def test_a_model_that_did_not_finish_cannot_be_chosen(
 def test_a_leads_probability_is_explained_by_the_factors_pushing_it_up_and_down(
     cast: Any, trained: PredictiveModel, jeanne: Lead, client_for: Any
 ) -> None:
-    services.activate(model=trained, actor=cast.marketer)
+    services.activate(model=trained, actor=cast.marketer, channel="ui")
     jeanne.refresh_from_db()
     html = client_for(cast.ae).get(f"/predictive/leads/{jeanne.pk}/", HTTP_HX_REQUEST="true")
     html = html.content.decode()
@@ -340,7 +340,7 @@ def test_the_edges_read_below_one_and_above_ninety_nine_percent(
         parameters = {**trained.parameters, "intercept": intercept}
         PredictiveModel.objects.filter(pk=trained.pk).update(parameters=parameters)
         trained.refresh_from_db()
-        services.activate(model=trained, actor=cast.marketer)
+        services.activate(model=trained, actor=cast.marketer, channel="ui")
         html = client.get(f"/predictive/leads/{jeanne.pk}/").content.decode()
         assert f"data-probability>{shown}<" in html
         jeanne.refresh_from_db()
@@ -378,7 +378,7 @@ def test_no_model_not_enough_history_and_over_say_so(
 def test_an_outsider_does_not_see_a_team_private_leads_prediction(
     cast: Any, team_private: Any, trained: PredictiveModel, jeanne: Lead, client_for: Any
 ) -> None:
-    services.activate(model=trained, actor=cast.marketer)
+    services.activate(model=trained, actor=cast.marketer, channel="ui")
     assert client_for(cast.outsider).get(f"/predictive/leads/{jeanne.pk}/").status_code == 404
     assert client_for(cast.ae2).get(f"/predictive/leads/{jeanne.pk}/").status_code == 200
     assert client_for(cast.outsider).get("/predictive/leads/999999/").status_code == 404

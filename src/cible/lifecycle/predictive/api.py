@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from ninja import Path, Query, Router, Status
 
 from cible.core.api_kit import ERRORS, WRITE_ERRORS, Id, ListParams, paginate, viewer
+from cible.core.audit import Channel
 from cible.core.errors import FieldError, ValidationFailed
 from cible.lifecycle.predictive import selectors, services
 from cible.lifecycle.predictive.schemas import (
@@ -46,7 +47,10 @@ def train_model(request: HttpRequest, payload: TrainIn) -> Any:
     """Train a model in the background; follow its status until « ready » (or « insufficient »)."""
     try:
         model = services.train_now(
-            actor=viewer(request), target=payload.target, config=payload.config
+            actor=viewer(request),
+            channel=Channel.API,
+            target=payload.target,
+            config=payload.config,
         )
     except ValidationFailed as error:
         raise ValidationFailed(
@@ -69,7 +73,7 @@ def get_model(request: HttpRequest, pk: Path[Id]) -> Any:
 def activate_model(request: HttpRequest, pk: Path[Id]) -> Any:
     """Let this model give the live leads their probabilities (it never moves a stage)."""
     model = selectors.model_get(viewer=viewer(request), pk=pk)
-    return model_out(services.activate(model=model, actor=viewer(request)))
+    return model_out(services.activate(model=model, actor=viewer(request), channel=Channel.API))
 
 
 @router.get("/leads/{pk}/prediction", response={200: PredictionOut, **ERRORS})

@@ -8,6 +8,13 @@ class PredictiveConfig(AppConfig):
     verbose_name = _("Predictive scoring")
 
     def ready(self) -> None:
-        from cible.lifecycle.predictive import receivers
+        from cible.core import audit
+        from cible.lifecycle.predictive import models, receivers
 
         receivers.connect()
+        # Who trained what with which settings, how it ended, which model gives the
+        # probabilities: not the report and the fitted parameters, which are the results.
+        audit.register(
+            models.PredictiveModel,
+            exclude=("report", "parameters", "started_at", "finished_at", "seconds"),
+        )

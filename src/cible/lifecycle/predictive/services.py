@@ -4,11 +4,15 @@ A model trained on demand is shown with its report; it gives the leads their pro
 once someone chooses it ("Use this model"). The weekly retraining takes over from the active
 model by itself only when it measures at least as well on its newer validation leads. Neither
 ever moves a stage: that is the rule model's job, agreed by Marketing and Sales.
+
+Each of these is audited: who asked for a training and with which settings, how it ended (by the
+background job, in the asker's name), and which model took over from which, by whom or by the
+weekly run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from django.db import transaction
@@ -16,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cible.core import access
+from cible.core.audit import Channel, audit_context
 from cible.core.errors import FieldError, PermissionDenied, ValidationFailed
 from cible.core.roles import Role
 from cible.lifecycle.leads.importing import lead_properties
@@ -74,15 +79,20 @@ def _clean_config(config: Mapping[str, Any] | None) -> dict[str, Any]:
 
 
 def train_now(
-    *, actor: Any, target: str = Target.CUSTOMER, config: Mapping[str, Any] | None = None
+    *,
+    actor: Any,
+    channel: str,
+    target: str = Target.CUSTOMER,
+    config: Mapping[str, Any] | None = None,
 ) -> PredictiveModel:
     """Queue a training; its page shows it running, then its report."""
     _require(actor)
     if target not in Target.values:
         raise ValidationFailed(errors=[FieldError("target", _("Choose what to predict."))])
-    model = PredictiveModel.objects.create(
-        target=target, config=_clean_config(config), trained_by=actor
-    )
+    with audit_context(actor=actor, channel=channel):
+        model = PredictiveModel.objects.create(
+            target=target, config=_clean_config(config), trained_by=actor
+        )
     from cible.lifecycle.predictive import tasks
 
     pk, actor_id = model.pk, getattr(actor, "pk", None)
@@ -91,17 +101,19 @@ def train_now(
 
 
 def run_training(*, model: PredictiveModel, actor: Any = None) -> PredictiveModel:
-    try:
-        return training.train(model, declared_after_contact=declared_after_contact())
-    except Exception as error:
-        model.status = TrainingStatus.FAILED
-        model.message = str(error)[:2000]
-        model.finished_at = timezone.now()
-        model.save()
-        raise
+    """Train `model` here (the background job's part), its outcome logged in `actor`'s name."""
+    with audit_context(actor=actor, channel=Channel.JOB):
+        try:
+            return training.train(model, declared_after_contact=declared_after_contact())
+        except Exception as error:
+            model.status = TrainingStatus.FAILED
+            model.message = str(error)[:2000]
+            model.finished_at = timezone.now()
+            model.save()
+            raise
 
 
-def activate(*, model: PredictiveModel, actor: Any) -> PredictiveModel:
+def activate(*, model: PredictiveModel, actor: Any, channel: str) -> PredictiveModel:
     """Let `model` give the leads their probabilities (all live leads are scored in the
     background)."""
     _require(actor)
@@ -110,7 +122,8 @@ def activate(*, model: PredictiveModel, actor: Any) -> PredictiveModel:
     from cible.lifecycle.leads.models import FINAL, Lead
 
     live = Lead.objects.exclude(stage__in=FINAL).count()
-    _switch_to(model, background=live > INLINE_LEADS)
+    with audit_context(actor=actor, channel=channel):
+        _switch_to(model, background=live > INLINE_LEADS)
     return model
 
 
@@ -120,9 +133,13 @@ def _switch_to(model: PredictiveModel, *, background: bool = False) -> None:
     from cible.lifecycle.predictive import predict, tasks
 
     with transaction.atomic():
-        PredictiveModel.objects.filter(is_active=True).exclude(pk=model.pk).update(is_active=False)
-        PredictiveModel.objects.filter(pk=model.pk).update(is_active=True)
+        # Saved one by one, not updated in bulk, so that the audit log sees both switches; the
+        # old model first, since only one may be active.
+        for previous in PredictiveModel.objects.filter(is_active=True).exclude(pk=model.pk):
+            previous.is_active = False
+            previous.save(update_fields=["is_active"])
         model.is_active = True
+        model.save(update_fields=["is_active"])
         if background:
             pk = model.pk
             transaction.on_commit(lambda: tasks.predict_everyone(pk))
@@ -135,16 +152,12 @@ def retrain_on_schedule() -> PredictiveModel | None:
     current = PredictiveModel.objects.filter(is_active=True).first()
     if current is None:
         return None
-    fresh = PredictiveModel.objects.create(target=current.target, config=current.config)
-    run_training(model=fresh)
-    if fresh.status == TrainingStatus.READY and (fresh.auc or 0) >= (current.auc or 0) - TOLERANCE:
-        _switch_to(fresh)
+    with audit_context(actor=None, channel=Channel.JOB):
+        fresh = PredictiveModel.objects.create(target=current.target, config=current.config)
+        run_training(model=fresh)
+        if (
+            fresh.status == TrainingStatus.READY
+            and (fresh.auc or 0) >= (current.auc or 0) - TOLERANCE
+        ):
+            _switch_to(fresh)
     return fresh
-
-
-def forget(*, models: Sequence[PredictiveModel], actor: Any) -> int:
-    """Delete old models (never the active one)."""
-    _require(actor)
-    ids = [m.pk for m in models if not m.is_active]
-    deleted, _details = PredictiveModel.objects.filter(pk__in=ids).delete()
-    return deleted

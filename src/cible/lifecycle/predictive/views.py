@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from cible.core.audit import Channel
 from cible.core.errors import CibleError, NotFound, PermissionDenied
 from cible.lifecycle.predictive import selectors, services
 from cible.lifecycle.predictive.forms import TrainForm
@@ -85,7 +86,10 @@ def train_view(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         try:
             model = services.train_now(
-                actor=request.user, target=form.cleaned_data["target"], config=form.config()
+                actor=request.user,
+                channel=Channel.UI,
+                target=form.cleaned_data["target"],
+                config=form.config(),
             )
         except PermissionDenied as error:
             raise DjangoPermissionDenied(str(error)) from None
@@ -134,7 +138,7 @@ def model_activate_view(request: HttpRequest, pk: int) -> HttpResponse:
     _require_trainer(request)
     model = _model(request, pk)
     try:
-        services.activate(model=model, actor=request.user)
+        services.activate(model=model, actor=request.user, channel=Channel.UI)
     except PermissionDenied as error:
         raise DjangoPermissionDenied(str(error)) from None
     except CibleError as error:
