@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from cible.core import bulk
 from cible.core.bulk import bulk_insert
 from cible.people.models import Contact
 from tests import factories
@@ -56,3 +60,32 @@ def test_datetimes_given_row_by_row_are_stored_as_the_orm_stores_them(cast: Any)
     )
     assert stored == {"Martin": verified, "Petit": None, "Roux": verified}
     assert Contact.objects.filter(last_verified_at__lte=verified).count() == 2
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's multi-row statements")
+def test_sqlite_writes_many_rows_per_statement_within_its_parameter_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Seven rows at three a statement: two full INSERTs and one of a single row, each row with
+    its own values; then a parameter limit that holds fewer rows than that sets the size."""
+    monkeypatch.setattr(bulk, "SQLITE_ROWS_PER_STATEMENT", 3)
+    names = [f"Name {i}" for i in range(7)]
+    with CaptureQueriesContext(connection) as queries:
+        assert bulk_insert(Contact, ["last_name", "name_key"], [(n, n.lower()) for n in names]) == 7
+    inserts = [q["sql"] for q in queries if q["sql"].startswith("INSERT")]
+    assert [sql.count("), (") + 1 for sql in inserts] == [3, 3, 1]
+    stored = Contact.objects.filter(last_name__in=names).order_by("pk")
+    assert [(c.last_name, c.name_key) for c in stored] == [(n, n.lower()) for n in names]
+
+    width = len([f for f in Contact._meta.concrete_fields if not f.primary_key])
+    sqlite = connection.connection
+    before = sqlite.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    sqlite.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 2 * width + 1)  # room for two rows
+    try:
+        with CaptureQueriesContext(connection) as queries:
+            bulk_insert(Contact, ["last_name", "name_key"], [("Roux", "roux")] * 5)
+    finally:
+        sqlite.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, before)
+    inserts = [q["sql"] for q in queries if q["sql"].startswith("INSERT")]
+    assert [sql.count("), (") + 1 for sql in inserts] == [2, 2, 1]
+    assert Contact.objects.filter(last_name="Roux").count() == 5
