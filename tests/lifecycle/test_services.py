@@ -12,6 +12,7 @@ from cible.lifecycle.leads import services
 from cible.lifecycle.leads.models import Lead, StageTransition
 from tests import factories
 from tests.lifecycle.conftest import scored
+from tests.quality.imports.engine_support import imported, var_dir  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 TOMORROW = dt.date.today() + dt.timedelta(days=1)
@@ -266,3 +267,31 @@ def test_a_contacts_stage_follows_its_lead_and_is_not_set_by_hand(cast, dupont, 
     contact_update(contact=dupont, actor=cast.ae, channel="ui", data={"job_title": "DAF"})
     dupont.refresh_from_db()
     assert (dupont.job_title, dupont.lifecycle_stage) == ("DAF", "prospect")
+
+
+def test_an_import_may_not_set_the_stage_of_a_contact_who_has_a_lead(cast, dupont, lead) -> None:
+    """The import refuses the row as the contact's form refuses the edit, in the dry run too;
+    the contact without a lead takes the file's stage."""
+    from cible.people.models import Contact
+    from cible.quality.imports.models import ImportRejection
+
+    free = factories.contact(cast.ae, first_name="Paul", last_name="Leroy", email="paul@leroy.fr")
+    Contact.objects.filter(pk=dupont.pk).update(
+        email="jeanne@dupont.fr", email_key="jeanne@dupont.fr"
+    )
+    rows = [
+        ["Email", "Nom", "Phase"],
+        ["jeanne@dupont.fr", "Dupont", "customer"],
+        ["paul@leroy.fr", "Leroy", "customer"],
+    ]
+    mapping = {"Email": "email", "Nom": "last_name", "Phase": "lifecycle_stage"}
+    options = {"key": "email", "policy": "overwrite", "mapping": mapping, "entity": "contacts"}
+    checked = imported(cast.ae, rows, dry_run=True, **options)
+    assert checked.dry_run_counts == {"created": 0, "updated": 1, "unchanged": 0, "rejected": 1}
+    run = imported(cast.ae, rows, **options)
+    assert run.counts == {"created": 0, "updated": 1, "unchanged": 0, "rejected": 1}
+    assert (stage_of(dupont), stage_of(free)) == ("prospect", "customer")
+    refused = ImportRejection.objects.get(run=run, dry_run=False)
+    assert refused.cells[0] == "jeanne@dupont.fr"
+    assert refused.errors[0]["column"] == "Phase"
+    assert f"follows their lead #{lead.pk}" in refused.errors[0]["message"]

@@ -9,7 +9,7 @@ created, that it looks like one already there (`check_duplicates`, called by the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -128,10 +128,12 @@ def records_bulk_written(
 
 # --- the lifecycle stage: kept by the leads once a person has one ---------------------------------
 # A contact's `lifecycle_stage` mirrors their latest lead (lifecycle.leads); the lifecycle
-# registers a keeper that says so, and an edit of the contact that would change the stage is
-# refused with that message — the lead is moved instead, with its reason and history.
+# registers a keeper that says so, and an edit of the contact that would change the stage (form,
+# API or import) is refused with that message — the lead is moved instead, with its reason and
+# history.
 
-StageKeeper = Callable[[Any], str | None]
+# Contact ids → why each one's stage may not be set by hand, for those it may not be.
+StageKeeper = Callable[[Collection[int]], dict[int, str]]
 _stage_keepers: list[StageKeeper] = []
 
 
@@ -140,9 +142,15 @@ def register_stage_keeper(keeper: StageKeeper) -> None:
         _stage_keepers.append(keeper)
 
 
+def stages_kept(contact_ids: Collection[int]) -> dict[int, str]:
+    """Of `contact_ids`, those whose lifecycle stage may not be set by hand, and why."""
+    kept: dict[int, str] = {}
+    for keeper in _stage_keepers:
+        for contact, message in keeper(contact_ids).items():
+            kept.setdefault(contact, message)
+    return kept
+
+
 def stage_kept_by(contact: Any) -> str | None:
     """Why `contact`'s lifecycle stage may not be set by hand, if it may not."""
-    for keeper in _stage_keepers:
-        if message := keeper(contact):
-            return message
-    return None
+    return stages_kept([contact.pk]).get(contact.pk)

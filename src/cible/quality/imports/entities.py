@@ -5,12 +5,14 @@ The header names of each field are in `headers`."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import cast
+from typing import Any, cast
 
 from django.db import models
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from cible.core.errors import FieldError
+from cible.people.hooks import stages_kept
 from cible.people.models import Contact, Organisation
 from cible.people.normalise import (
     CONTACT_BLANKS,
@@ -94,6 +96,19 @@ def organisations() -> ImportableEntity:
     )
 
 
+def _vet_contacts(creates: list[Any], updates: list[Any]) -> dict[int, list[FieldError]]:
+    """A contact with leads has the stage of their lead (`people.hooks.stages_kept`): a row that
+    would set another is refused with the reason, as the contact's form refuses the edit."""
+    stage_changes = {u.id: u.row for u in updates if "lifecycle_stage" in u.values}
+    if not stage_changes:
+        return {}
+    kept = stages_kept(list(stage_changes))
+    return {
+        stage_changes[contact]: [FieldError("lifecycle_stage", message)]
+        for contact, message in kept.items()
+    }
+
+
 def contacts() -> ImportableEntity:
     return ImportableEntity(
         name="contacts",
@@ -125,6 +140,7 @@ def contacts() -> ImportableEntity:
             Preset("hubspot", _("HubSpot export (contacts)"), HUBSPOT_CONTACTS),
         ),
         lookup_indexes=("contact_email", "contact_name", "contact_org_name"),
+        vet=_vet_contacts,
     )
 
 
