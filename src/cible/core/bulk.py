@@ -154,8 +154,9 @@ def _sqlite_statements(
     that is each row of an `executemany`, and takes it back after. Beside a thread running
     Python (the import's normaliser) each of those returns can wait up to the 5 ms switch
     interval, so a million single-row steps crawl. One step per 500 rows lets SQLite work
-    while the other thread runs: a 300,000-row import wrote in 11.7–13.1 s instead of
-    15.9–16.1 s, alone as fast as `executemany` (5.6 against 5.4 s).
+    while the other thread runs: a 300,000-row import wrote in 11.7–13.2 s instead of
+    15.5–16.1 s; at a million rows, where SQLite's own work dominates, 47–54 s against 51–53 s.
+    Alone, as fast as `executemany` (300,000 rows: 5.6 against 5.4 s).
     """
     limit = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
     per = max(1, min(SQLITE_ROWS_PER_STATEMENT, limit // width))
