@@ -9,6 +9,7 @@ from django.db import close_old_connections
 from django.test import Client
 from django.utils import translation
 
+from cible.core import bulk
 from cible.core.models import AccessPolicy
 from tests.cast import Cast, make_cast
 from tests.smtp import SmtpServer, start_smtp_server
@@ -38,6 +39,14 @@ def english() -> Any:
     """Messages built outside a request speak English in tests (pages follow the user's profile)."""
     with translation.override("en"):
         yield
+
+
+@pytest.fixture
+def one_insert_per_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite's bulk path writes 500 rows a statement (tests/core/test_bulk.py): a test that
+    counts queries to prove that a write of thousands of rows goes in one go pins one statement
+    per table."""
+    monkeypatch.setattr(bulk, "SQLITE_ROWS_PER_STATEMENT", 1_000_000)
 
 
 @pytest.fixture

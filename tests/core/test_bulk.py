@@ -77,10 +77,11 @@ def test_sqlite_writes_many_rows_per_statement_within_its_parameter_limit(
     stored = Contact.objects.filter(last_name__in=names).order_by("pk")
     assert [(c.last_name, c.name_key) for c in stored] == [(n, n.lower()) for n in names]
 
-    width = len([f for f in Contact._meta.concrete_fields if not f.primary_key])
+    # The omitted columns are bound once per statement, the two given ones on each row.
+    omitted = len([f for f in Contact._meta.concrete_fields if not f.primary_key]) - 2
     sqlite = connection.connection
     before = sqlite.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-    sqlite.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 2 * width + 1)  # room for two rows
+    sqlite.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, omitted + 2 * 2 + 1)  # two rows
     try:
         with CaptureQueriesContext(connection) as queries:
             bulk_insert(Contact, ["last_name", "name_key"], [("Roux", "roux")] * 5)
@@ -89,3 +90,24 @@ def test_sqlite_writes_many_rows_per_statement_within_its_parameter_limit(
     inserts = [q["sql"] for q in queries if q["sql"].startswith("INSERT")]
     assert [sql.count("), (") + 1 for sql in inserts] == [2, 2, 1]
     assert Contact.objects.filter(last_name="Roux").count() == 5
+
+
+def test_constant_columns_are_given_once_and_stored_on_every_row(cast: Cast) -> None:
+    verified = timezone.now().replace(microsecond=0)
+    written = bulk_insert(
+        Contact,
+        ["last_name", "name_key", "owner_id"],
+        [("Martin", "martin", cast.ae.pk), ("Petit", "petit", None)],
+        constants={"job_title": "DAF", "last_verified_at": verified, "organisation_id": None},
+    )
+    assert written == 2
+    stored = Contact.objects.filter(last_name__in=["Martin", "Petit"]).order_by("last_name")
+    assert [
+        (c.last_name, c.owner_id, c.job_title, c.last_verified_at, c.organisation_id, c.version)
+        for c in stored
+    ] == [
+        ("Martin", cast.ae.pk, "DAF", verified, None, 1),
+        ("Petit", None, "DAF", verified, None, 1),
+    ]
+    with pytest.raises(ValueError, match="named twice"):
+        bulk_insert(Contact, ["last_name"], [("Roux",)], constants={"last_name": "Roux"})

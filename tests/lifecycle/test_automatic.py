@@ -9,7 +9,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from cible.core import bulk
 from cible.engagement.campaigns.models import Campaign
 from cible.engagement.interactions.models import Interaction
 from cible.engagement.interactions.signals import interactions_recorded
@@ -93,11 +92,7 @@ def test_the_same_contact_twice_in_a_batch_opens_one_lead(cast):
     assert (lead.source, lead.arrived_at) == ("event", early)
 
 
-def test_a_batch_costs_the_same_queries_whatever_its_size(cast, monkeypatch):
-    # One INSERT per table whatever the batch: SQLite's bulk path writes 500 rows a statement,
-    # which its own test covers.
-    monkeypatch.setattr(bulk, "SQLITE_ROWS_PER_STATEMENT", 10_000)
-
+def test_a_batch_costs_the_same_queries_whatever_its_size(cast, one_insert_per_table):
     def cost(contacts) -> int:
         rows = touches(contacts)
         with CaptureQueriesContext(connection) as queries:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import chain, islice
 from typing import Any
 
@@ -146,9 +146,15 @@ SQLITE_ROWS_PER_STATEMENT = 500
 
 
 def _sqlite_statements(
-    connection: Any, cursor: Any, head: str, width: int, rows: list[tuple]
+    connection: Any,
+    cursor: Any,
+    table_sql: str,
+    columns: list[str],
+    constants: dict[str, Any],
+    rows: list[tuple],
 ) -> None:
-    """Insert `rows` (of `width` values) with multi-row INSERTs: `head` + VALUES (…), (…) ….
+    """Insert `rows` (values of `columns`) with multi-row INSERTs, `constants` bound once per
+    statement: `INSERT … SELECT column1, …, %s FROM (VALUES (…), (…) …)`.
 
     Not `executemany`: the sqlite3 module lets go of the interpreter lock around each step,
     that is each row of an `executemany`, and takes it back after. Beside a thread running
@@ -156,16 +162,29 @@ def _sqlite_statements(
     interval, so a million single-row steps crawl. One step per 500 rows lets SQLite work
     while the other thread runs: a 300,000-row import wrote in 11.7–13.2 s instead of
     15.5–16.1 s; at a million rows, where SQLite's own work dominates, 47–54 s against 51–53 s.
-    Alone, as fast as `executemany` (300,000 rows: 5.6 against 5.4 s).
+    Alone, as fast as `executemany` (300,000 rows: 5.6 against 5.4 s). The constant columns
+    (the import's unmapped fields, `created_at` …) bound once instead of on every row: 2.8–3.5 s
+    instead of 4.0–4.8 s for 200,000 organisation rows with 11 constant columns.
     """
+    width = len(columns)
     limit = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-    per = max(1, min(SQLITE_ROWS_PER_STATEMENT, limit // width))
+    per = max(1, min(SQLITE_ROWS_PER_STATEMENT, (limit - len(constants)) // width))
     one = "(" + ", ".join(["%s"] * width) + ")"
-    full = head + ", ".join([one] * per)
+    quote = connection.ops.quote_name
+    if constants:
+        names = ", ".join(quote(c) for c in [*columns, *constants])
+        picked = ", ".join([*(f"column{i}" for i in range(1, width + 1)), *["%s"] * len(constants)])
+        head = f"INSERT INTO {table_sql} ({names}) SELECT {picked} FROM (VALUES "
+        tail = ")"
+    else:
+        head = f"INSERT INTO {table_sql} ({', '.join(quote(c) for c in columns)}) VALUES "
+        tail = ""
+    first = list(constants.values())
+    full = head + ", ".join([one] * per) + tail
     for start in range(0, len(rows), per):
         part = rows[start : start + per]
-        sql = full if len(part) == per else head + ", ".join([one] * len(part))
-        cursor.execute(sql, list(chain.from_iterable(part)))
+        sql = full if len(part) == per else head + ", ".join([one] * len(part)) + tail
+        cursor.execute(sql, first + list(chain.from_iterable(part)))
 
 
 def sequence_ids(table: str, count: int, using: str = DEFAULT_DB_ALIAS) -> list[int]:
@@ -189,6 +208,7 @@ def bulk_insert(
     columns: list[str],
     rows: Iterable[tuple],
     *,
+    constants: Mapping[str, Any] | None = None,
     batch: int = 50_000,
     using: str = DEFAULT_DB_ALIAS,
     progress: Progress | None = None,
@@ -197,42 +217,51 @@ def bulk_insert(
 
     All rows go in one transaction (joined if one is already open): either every row is written
     or none. `rows` may be a generator; it is consumed `batch` rows at a time, so memory stays
-    flat however many rows there are. `progress`, if given, is called with the running count
-    after each batch. Bypasses signals and the audit log: see the module docstring.
+    flat however many rows there are. `constants` are columns with one value for every row
+    (given as the rows' values are: JSON as text). `progress`, if given, is called with the
+    running count after each batch. Bypasses signals and the audit log: see the module
+    docstring.
     """
     if batch < 1:
         raise ValueError("batch must be at least 1")
     connection = connections[using]
-    fields = _fields(model, columns)
-    extra_fields, extra_values = _omitted_defaults(model, fields)
-    all_fields = fields + extra_fields
+    named = _fields(model, [*columns, *(constants or {})])  # each column once
+    fields, constant_fields = named[: len(columns)], named[len(columns) :]
+    constant_values = tuple((constants or {}).values())
+    extra_fields, extra_values = _omitted_defaults(model, fields + constant_fields)
+    constant_fields += extra_fields
+    constant_values += extra_values
+    all_fields = fields + constant_fields
     table = model._meta.db_table
     quote = connection.ops.quote_name
-    column_sql = ", ".join(quote(str(f.column)) for f in all_fields)
     source: Iterable[tuple] = rows
     if connection.vendor == "sqlite":
-        # The omitted columns hold one value for the whole call: adapted once, not per row.
+        # The constant columns hold one value for the whole call: adapted once, not per row.
         adapter = _sqlite_adapter(connection, fields)
         if adapter is not None:
             source = map(adapter, source)
-        extra_adapter = _sqlite_adapter(connection, extra_fields)
-        if extra_adapter is not None:
-            extra_values = extra_adapter(extra_values)
+        constant_adapter = _sqlite_adapter(connection, constant_fields)
+        if constant_adapter is not None:
+            constant_values = constant_adapter(constant_values)
     elif connection.vendor == "postgresql":
-        extra_values = _copy_text(connection, extra_values)
-    if extra_values:
-        source = (tuple(row) + extra_values for row in source)
+        constant_values = _copy_text(connection, constant_values)
+        if constant_values:  # COPY takes every column of every row
+            source = (tuple(row) + constant_values for row in source)
     total = 0
     with transaction.atomic(using=using, savepoint=False):
         connection.ensure_connection()
         if connection.vendor == "postgresql":
+            column_sql = ", ".join(quote(str(f.column)) for f in all_fields)
             total = _copy_postgresql(connection, table, column_sql, source, batch, progress)
         else:
-            head = f"INSERT INTO {quote(table)} ({column_sql}) VALUES "
+            names = [str(f.column) for f in fields]
+            constant = {
+                str(f.column): v for f, v in zip(constant_fields, constant_values, strict=True)
+            }
             iterator = iter(source)
             with connection.cursor() as cursor:
                 while chunk := list(islice(iterator, batch)):
-                    _sqlite_statements(connection, cursor, head, len(all_fields), chunk)
+                    _sqlite_statements(connection, cursor, quote(table), names, constant, chunk)
                     total += len(chunk)
                     if progress is not None:
                         progress(total)

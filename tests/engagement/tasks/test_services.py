@@ -66,7 +66,7 @@ def test_people_give_tasks_to_teammates_not_to_other_teams(cast):
 
 
 def test_create_tasks_writes_thousands_in_one_go_and_skips_known_keys(
-    cast, jeanne, django_assert_max_num_queries
+    cast, jeanne, django_assert_max_num_queries, one_insert_per_table
 ):
     services.create_task(assignee=cast.ae, title="Old", actor=None, channel="job", key="k-0")
     rows = [

@@ -153,7 +153,13 @@ def write_batch(
         indexes.before_writing(creates=len(plan.creates), rows=len(rows) + len(errors))
         ids = reserve_ids(model, len(plan.creates))
         if plan.creates:
-            insert_creates(model, matcher.create_columns, plan.creates, ids)
+            insert_creates(
+                model,
+                matcher.create_columns,
+                plan.creates,
+                ids,
+                defaults=matcher.decisions.create_defaults,
+            )
             matcher.remember_created(plan.creates, ids)
         if plan.updates:
             apply_updates(model, plan.updates)
