@@ -179,12 +179,12 @@ def _sqlite_statements(
     else:
         head = f"INSERT INTO {table_sql} ({', '.join(quote(c) for c in columns)}) VALUES "
         tail = ""
-    first = list(constants.values())
+    bound_once = list(constants.values())
     full = head + ", ".join([one] * per) + tail
     for start in range(0, len(rows), per):
         part = rows[start : start + per]
         sql = full if len(part) == per else head + ", ".join([one] * len(part)) + tail
-        cursor.execute(sql, first + list(chain.from_iterable(part)))
+        cursor.execute(sql, bound_once + list(chain.from_iterable(part)))
 
 
 def sequence_ids(table: str, count: int, using: str = DEFAULT_DB_ALIAS) -> list[int]:

@@ -48,3 +48,16 @@ def test_the_records_are_stored_with_their_own_values_and_the_constants() -> Non
         ("Org 1", "", "", "import", None),
         ("Org 2", "Bretagne", "", "import", 12),
     ]
+
+
+@pytest.mark.django_db
+def test_records_that_differ_only_by_their_id_are_written_too() -> None:
+    # Every column but the id at its default: the rows hold the id alone.
+    defaults = {"legal_name": "", "name_key": ""}
+    creates = [Create(1, dict(defaults)), Create(2, dict(defaults))]
+    columns = ["id", "legal_name", "name_key"]
+    assert insert_creates(Organisation, columns, creates, [911, 912], defaults=defaults) == 2
+    assert list(Organisation.objects.filter(pk__in=[911, 912]).values_list("pk", "legal_name")) == [
+        (911, ""),
+        (912, ""),
+    ]
