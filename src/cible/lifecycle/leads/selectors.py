@@ -33,7 +33,7 @@ from cible.lifecycle.leads.models import (
     StageDefinition,
     StageTransition,
 )
-from cible.lifecycle.leads.transitions import agreed_rules
+from cible.lifecycle.leads.transitions import CHUNK, agreed_rules
 from cible.people.models import Source
 from cible.people.selectors import user_choices
 
@@ -279,20 +279,15 @@ def lead_history(lead: Lead) -> list[StageTransition]:
     return history
 
 
-# Contacts per query of `stage_keeper`: an import asks for a batch of them at once; well under
-# SQLite's parameter limit (32,766, or 999 in builds before 3.32).
-IN_CHUNK = 900
-
-
 def stage_keeper(contact_ids: Collection[int]) -> dict[int, str]:
     """A contact's stage follows their lead: the live one, or else the latest
     (people.hooks.register_stage_keeper). Why, for each of `contact_ids` that has a lead."""
     ids = list(contact_ids)
     live: dict[int, int] = {}
     latest: dict[int, int] = {}
-    for start in range(0, len(ids), IN_CHUNK):
+    for start in range(0, len(ids), CHUNK):
         leads = (
-            Lead.objects.filter(contact_id__in=ids[start : start + IN_CHUNK])
+            Lead.objects.filter(contact_id__in=ids[start : start + CHUNK])
             .order_by("contact_id", "-arrived_at", "-pk")
             .values_list("contact_id", "pk", "stage")
         )
