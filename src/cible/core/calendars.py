@@ -18,12 +18,25 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays as holidays_lib
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 # A promise longer than this many calendar days is a mistake, not a service level.
 MAX_SPAN_DAYS = 3660
 _RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*[-–]\s*(\d{1,2}):(\d{2})\s*$")
 
 Hours = tuple[tuple[time, time], ...]
+
+# The days of the week in the user's language, Monday first: index `date.weekday()` (0–6, how
+# nurture waits and mail send windows store them) or ISO weekday − 1 (1–7, business calendars).
+DAY_NAMES = (
+    gettext_lazy("Monday"),
+    gettext_lazy("Tuesday"),
+    gettext_lazy("Wednesday"),
+    gettext_lazy("Thursday"),
+    gettext_lazy("Friday"),
+    gettext_lazy("Saturday"),
+    gettext_lazy("Sunday"),
+)
 
 
 class CalendarInvalid(ValueError):

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from django import forms
-from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext_lazy as _
 
+from cible.core.calendars import DAY_NAMES
 from cible.core.forms import StyledForm
 from cible.nurture.mailing.models import MessageStatus
 
@@ -31,8 +31,8 @@ class TemplateForm(StyledForm):
 
 
 def _days() -> list[tuple[str, str]]:
-    # Django's own day names (Monday = 0, as here), in the user's language.
-    return [(str(i), str(WEEKDAYS[i])) for i in range(7)]
+    # Monday = 0, as `SendPolicy.days` stores them; in the user's language.
+    return [(str(day), str(name)) for day, name in enumerate(DAY_NAMES)]
 
 
 class PolicyForm(StyledForm):

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cible.core import values
+from cible.core.calendars import DAY_NAMES
 from cible.core.errors import FieldError
 from cible.core.normalisers import NormalisationError
 from cible.engagement.tasks.models import TaskKind
@@ -52,15 +53,6 @@ ASSIGNEES = (
 )
 # Where a program may move a lead: back onto the road, or aside (issue 7 §5, seed 004 §5).
 STAGES = (Stage.PROSPECT, Stage.MQL, Stage.RECYCLED)
-WEEKDAY_NAMES = (
-    gettext_lazy("Monday"),
-    gettext_lazy("Tuesday"),
-    gettext_lazy("Wednesday"),
-    gettext_lazy("Thursday"),
-    gettext_lazy("Friday"),
-    gettext_lazy("Saturday"),
-    gettext_lazy("Sunday"),
-)
 MAX_DAYS = 3650
 
 
@@ -315,7 +307,7 @@ def describe(kind: str, config: Mapping[str, Any], names: Mapping[str, Mapping[i
                 else "—"
             )
             return _("Wait until %(moment)s") % {"moment": shown}
-        days = ", ".join(str(WEEKDAY_NAMES[d]) for d in config.get("weekdays") or [])
+        days = ", ".join(str(DAY_NAMES[d]) for d in config.get("weekdays") or [])
         return _("Wait for %(days)s %(start)s–%(end)s %(tz)s") % {
             "days": days or "—",
             "start": config.get("start") or "?",

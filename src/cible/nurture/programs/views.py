@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from cible.core import access
 from cible.core.audit import Channel
+from cible.core.calendars import DAY_NAMES
 from cible.core.errors import CibleError, NotFound
 from cible.engagement.tasks.models import TaskKind
 from cible.lifecycle.leads.models import RecycleReason
@@ -109,7 +110,7 @@ def editor_context(request: HttpRequest, program: NurtureProgram, **extra: Any) 
         "task_kinds": TaskKind.choices,
         "stages": [(s.value, s.label) for s in steps.STAGES],
         "recycle_reasons": RecycleReason.choices,
-        "weekdays": list(enumerate(steps.WEEKDAY_NAMES)),
+        "weekdays": list(enumerate(DAY_NAMES)),
         **extra,
     }
 

@@ -7,19 +7,13 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from cible.core.calendars import DAY_NAMES
 from cible.core.forms import StyledForm
 from cible.people.models import Team
 from cible.routing.sla.models import BusinessCalendar, Handoff
 
-WEEKDAYS = [
-    ("1", _("Monday")),
-    ("2", _("Tuesday")),
-    ("3", _("Wednesday")),
-    ("4", _("Thursday")),
-    ("5", _("Friday")),
-    ("6", _("Saturday")),
-    ("7", _("Sunday")),
-]
+# ISO weekday digits, as `BusinessCalendar.working_days` stores them.
+WEEKDAYS = [(str(day), name) for day, name in enumerate(DAY_NAMES, start=1)]
 
 
 class CalendarForm(StyledForm):
