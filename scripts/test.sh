@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Cible's whole check, as `make test` and CI run it:
-#   setup     install what is missing (Debian's chromium, PostgreSQL server binaries)
+#   setup     install what is missing (Debian's chromium and dovecot-imapd, PostgreSQL server binaries)
 #   lint      make lint (ruff, import layers, mypy)
 #   sqlite    the suite on SQLite
 #   postgres  the same suite on a PostgreSQL server started here (unix socket, temp dir)
@@ -105,6 +105,18 @@ if wants browser; then
             "(apt-get install -y chromium) or set CIBLE_TEST_CHROMIUM."
     fi
     echo "chromium: $("$CIBLE_TEST_CHROMIUM" --version 2>/dev/null || echo "$CIBLE_TEST_CHROMIUM")"
+fi
+
+# The bounce tests read a real IMAP server: Debian's Dovecot, started by the tests themselves.
+if wants sqlite || wants postgres; then
+    if ! command -v dovecot >/dev/null && [[ ! -x /usr/sbin/dovecot ]]; then
+        if can_apt; then
+            echo "Dovecot missing: installing Debian package dovecot-imapd"
+            apt_install dovecot-imapd || die "could not install the Debian package 'dovecot-imapd'"
+        else
+            echo "Dovecot missing: the IMAP bounce tests will be skipped (apt-get install -y dovecot-imapd)"
+        fi
+    fi
 fi
 
 find_pgbin() {

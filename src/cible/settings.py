@@ -149,6 +149,8 @@ MAIL_BOUNCE_IMAP_USER = env_str("CIBLE_MAIL_BOUNCE_IMAP_USER", "")
 MAIL_BOUNCE_IMAP_PASSWORD = env_str("CIBLE_MAIL_BOUNCE_IMAP_PASSWORD", "")
 MAIL_BOUNCE_IMAP_FOLDER = env_str("CIBLE_MAIL_BOUNCE_IMAP_FOLDER", "INBOX")
 MAIL_BOUNCE_IMAP_SSL = env_bool("CIBLE_MAIL_BOUNCE_IMAP_SSL", True)
+# A CA bundle to check the IMAP server's certificate against, instead of the system's.
+MAIL_BOUNCE_IMAP_CAFILE = env_str("CIBLE_MAIL_BOUNCE_IMAP_CAFILE", "")
 MAIL_WEBHOOK_SECRET = env_str("CIBLE_MAIL_WEBHOOK_SECRET", "")
 
 # --- authentication --------------------------------------------------------------------------

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -9,7 +13,8 @@ import pytest
 from cible.nurture.mailing import services
 from cible.nurture.mailing.models import EmailTemplate, SendPolicy
 from cible.segments.axes.models import Axis
-from tests import factories
+from tests import factories, imap
+from tests.imap import DOVECOT, ImapServer, start_imap_server
 
 BODY_FR = (
     'Bonjour {{ contact.first_name|default:"à vous" }},\n\n'
@@ -72,3 +77,29 @@ def people(cast: Any) -> dict[str, Any]:
         ),
         "nameless": factories.contact(cast.ae, last_name="Anonyme", email="x@other.fr"),
     }
+
+
+@pytest.fixture
+def imap_server(settings: Any) -> Iterator[ImapServer]:
+    """A real IMAP server (Dovecot) with one mailbox; the bounce settings point at its TLS port,
+    trusting the certificate it was given. Under /tmp, not pytest's private tmp_path: Dovecot's
+    login processes run as another user and must reach its run directory."""
+    if not Path(DOVECOT).exists():
+        pytest.skip(
+            "Dovecot is missing (Debian package dovecot-imapd; scripts/test.sh installs it)"
+        )
+    root = Path(tempfile.mkdtemp(prefix="cible-imap."))
+    server = start_imap_server(root)
+    settings.MAIL_BOUNCE_MAILDIR = ""
+    settings.MAIL_BOUNCE_IMAP_HOST = server.host
+    settings.MAIL_BOUNCE_IMAP_PORT = server.tls_port
+    settings.MAIL_BOUNCE_IMAP_SSL = True
+    settings.MAIL_BOUNCE_IMAP_CAFILE = server.cafile
+    settings.MAIL_BOUNCE_IMAP_USER = imap.USER
+    settings.MAIL_BOUNCE_IMAP_PASSWORD = imap.PASSWORD
+    settings.MAIL_BOUNCE_IMAP_FOLDER = "INBOX"
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)

@@ -1,4 +1,5 @@
-"""Bounces: delivery status notifications read from a Maildir, and the provider webhook."""
+"""Bounces: delivery status notifications read from a Maildir or an IMAP folder (a real Dovecot),
+and the provider webhook."""
 
 from __future__ import annotations
 
@@ -9,12 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.test import Client
 
 from cible.engagement.interactions.models import Interaction
-from cible.nurture.mailing import services
+from cible.nurture.mailing import bounces, services
 from cible.nurture.mailing.models import Bounce, MessageStatus, OutboundMessage
+from tests import imap
+from tests.imap import ImapServer
+from tests.smtp import free_port
 
 DSN = """\
 From: Mail Delivery System <MAILER-DAEMON@mx.acme.fr>
@@ -192,3 +196,118 @@ def test_a_reply_in_the_mailbox_is_recorded_once_as_email_replied(
     box.add(answer)  # the same answer delivered twice: still one reply
     call_command("mail_bounces", maildir=str(tmp_path / "inbox"))
     assert Interaction.objects.filter(kind="email_replied").count() == 1
+
+
+def _note(subject: str, **headers: str) -> bytes:
+    note = EmailMessage()
+    note["Subject"] = subject
+    for name, value in headers.items():
+        note[name.replace("_", "-")] = value
+    note.set_content("Rappelez-moi jeudi.")
+    return bytes(note)
+
+
+def test_bounces_and_replies_are_read_from_an_imap_folder_over_tls_once(
+    imap_server: ImapServer, delivered: dict[str, Any], people: dict[str, Any], capsys: Any
+) -> None:
+    jeanne, john = delivered["b:1"], delivered["b:2"]
+    imap_server.deliver(
+        _dsn(
+            report="i1",
+            recipient="jeanne@acme.fr",
+            action="failed",
+            status="5.1.1",
+            diagnostic="550 5.1.1 <jeanne@acme.fr>: Recipient address rejected",
+            message_id=jeanne.message_id,
+        ),
+        _note("Re: Welcome John", In_Reply_To=john.message_id, From="john@acme.co.uk"),
+        _note("Out of office"),
+    )
+    assert imap_server.unseen() == 3
+
+    call_command("mail_bounces")
+
+    assert "3 messages: 1 hard bounces, 0 soft, 1 replies, 1 ignored" in capsys.readouterr().out
+    jeanne.refresh_from_db()
+    people["jeanne"].refresh_from_db()
+    assert jeanne.status == MessageStatus.BOUNCED
+    assert people["jeanne"].email_bounced_at is not None
+    assert Bounce.objects.get().source == "imap"
+    (reply,) = Interaction.objects.filter(kind="email_replied")
+    assert reply.contact_id == people["john"].pk
+    assert imap_server.unseen() == 0  # each flagged \Seen on the server once recorded
+
+    call_command("mail_bounces")
+    assert "Read 0 messages" in capsys.readouterr().out
+
+
+def test_a_message_stays_unseen_on_the_server_until_it_is_recorded(
+    imap_server: ImapServer,
+    delivered: dict[str, Any],
+    settings: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings.MAIL_BOUNCE_IMAP_SSL, settings.MAIL_BOUNCE_IMAP_PORT = False, imap_server.port
+    imap_server.deliver(
+        *(
+            _dsn(
+                report=f"k{n}",
+                recipient=message.to_email,
+                action="failed",
+                status="5.1.1",
+                diagnostic="550 unknown user",
+                message_id=message.message_id,
+            )
+            for n, message in enumerate(delivered.values())
+        )
+    )
+    recorded = bounces.bounce_record
+
+    def crash_on_the_second(**kwargs: Any) -> Any:
+        if Bounce.objects.exists():
+            raise RuntimeError("worker killed")
+        return recorded(**kwargs)
+
+    monkeypatch.setattr(bounces, "bounce_record", crash_on_the_second)
+    with pytest.raises(RuntimeError):
+        services.bounces_read_mailboxes()
+    assert Bounce.objects.count() == 1
+    assert imap_server.unseen() == 1  # the one being recorded when the worker died
+
+    monkeypatch.setattr(bounces, "bounce_record", recorded)
+    report = services.bounces_read_mailboxes()
+
+    assert (report.read, report.hard) == (1, 1)
+    assert sorted(Bounce.objects.values_list("email", flat=True)) == [
+        "jeanne@acme.fr",
+        "john@acme.co.uk",
+    ]
+    assert imap_server.unseen() == 0
+
+
+def test_an_imap_folder_that_cannot_be_read_is_named_with_the_reason(
+    imap_server: ImapServer, settings: Any, db: Any
+) -> None:
+    server = f"127.0.0.1:{imap_server.tls_port}"
+
+    def refusal() -> str:
+        with pytest.raises(CommandError) as refused:
+            call_command("mail_bounces")
+        return str(refused.value)
+
+    settings.MAIL_BOUNCE_IMAP_PASSWORD = "wrong"
+    assert refusal() == (
+        f"The IMAP server {server} refused the login of bounces@cible.test: "
+        "[AUTHENTICATIONFAILED] Authentication failed."
+    )
+    settings.MAIL_BOUNCE_IMAP_PASSWORD = imap.PASSWORD
+    settings.MAIL_BOUNCE_IMAP_FOLDER = "Bounces"
+    assert refusal().startswith(f"The IMAP server {server} has no folder Bounces: ")
+
+    settings.MAIL_BOUNCE_IMAP_FOLDER, settings.MAIL_BOUNCE_IMAP_CAFILE = "INBOX", ""
+    untrusted = refusal()  # a certificate no authority of the system signed
+    assert untrusted.startswith(f"Could not reach the IMAP server {server}: ")
+    assert "CERTIFICATE_VERIFY_FAILED" in untrusted
+
+    settings.MAIL_BOUNCE_IMAP_PORT = closed = free_port()
+    assert refusal().startswith(f"Could not reach the IMAP server 127.0.0.1:{closed}: ")

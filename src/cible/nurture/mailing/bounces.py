@@ -19,8 +19,6 @@ import email
 import email.policy
 import email.utils
 import hashlib
-import imaplib
-import mailbox
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -34,6 +32,7 @@ from django.utils import timezone
 from cible.core.audit import audit_context
 from cible.core.concurrency import save_versioned
 from cible.nurture.mailing.events import record_events
+from cible.nurture.mailing.mailboxes import imap_messages, maildir_messages
 from cible.nurture.mailing.models import Bounce, BounceKind, MessageStatus, OutboundMessage
 from cible.people.models import Contact
 
@@ -264,49 +263,15 @@ def _record_all(raw_messages: Iterator[bytes], source: str) -> BounceReport:
     return BounceReport(read=read, hard=hard, soft=soft, ignored=ignored, replies=replies)
 
 
-def _maildir_messages(path: str) -> Iterator[bytes]:
-    """New messages of the Maildir, each moved to cur/ and flagged seen once read."""
-    box = mailbox.Maildir(path, factory=None, create=False)
-    for key in list(box.iterkeys()):
-        message = box.get_message(key)
-        if "S" in message.get_flags():
-            continue
-        yield message.as_bytes()
-        message.set_subdir("cur")
-        message.add_flag("S")
-        box[key] = message
-
-
-def _imap_messages() -> Iterator[bytes]:
-    host = getattr(settings, "MAIL_BOUNCE_IMAP_HOST", "")
-    port = int(getattr(settings, "MAIL_BOUNCE_IMAP_PORT", 993))
-    use_ssl = bool(getattr(settings, "MAIL_BOUNCE_IMAP_SSL", True))
-    client = imaplib.IMAP4_SSL(host, port) if use_ssl else imaplib.IMAP4(host, port)
-    try:
-        client.login(
-            getattr(settings, "MAIL_BOUNCE_IMAP_USER", ""),
-            getattr(settings, "MAIL_BOUNCE_IMAP_PASSWORD", ""),
-        )
-        client.select(getattr(settings, "MAIL_BOUNCE_IMAP_FOLDER", "INBOX"))
-        _status, data = client.search(None, "UNSEEN")
-        for number in (data[0] or b"").split():
-            _status, parts = client.fetch(number.decode(), "(RFC822)")  # marks the message \Seen
-            for part in parts:
-                if isinstance(part, tuple) and len(part) == 2:
-                    yield part[1]
-    finally:
-        with contextlib.suppress(imaplib.IMAP4.error, OSError):
-            client.logout()
-
-
 def bounces_read_mailboxes() -> BounceReport:
-    """Read the configured bounce mailboxes (Maildir, IMAP or both); safe to run twice."""
+    """Read the configured bounce mailboxes (Maildir, IMAP or both); safe to run twice.
+    Raises `MailboxUnreadable` naming the mailbox and the reason when one cannot be read."""
     report = BounceReport()
     maildir = getattr(settings, "MAIL_BOUNCE_MAILDIR", "")
     if maildir:
-        report = _sum(report, _record_all(_maildir_messages(str(maildir)), "maildir"))
+        report = _sum(report, _record_all(maildir_messages(str(maildir)), "maildir"))
     if getattr(settings, "MAIL_BOUNCE_IMAP_HOST", ""):
-        report = _sum(report, _record_all(_imap_messages(), "imap"))
+        report = _sum(report, _record_all(imap_messages(), "imap"))
     return report
 
 

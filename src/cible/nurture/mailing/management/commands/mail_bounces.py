@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from cible.nurture.mailing import services
+from cible.nurture.mailing.mailboxes import MailboxUnreadable
 
 
 class Command(BaseCommand):
@@ -32,8 +33,8 @@ class Command(BaseCommand):
             )
         try:
             report = services.bounces_read_mailboxes()
-        except (OSError, FileNotFoundError) as error:
-            raise CommandError(f"Could not read the bounce mailbox: {error}") from None
+        except MailboxUnreadable as error:
+            raise CommandError(str(error)) from None
         self.stdout.write(
             f"Read {report.read} messages: {report.hard} hard bounces, {report.soft} soft, "
             f"{report.replies} replies, {report.ignored} ignored (not a bounce report nor a "
