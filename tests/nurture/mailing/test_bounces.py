@@ -121,6 +121,8 @@ def test_bounce_reports_in_a_maildir_mark_hard_bounces_and_count_soft_ones(
 
     call_command("mail_bounces", maildir=str(tmp_path / "bounces"))  # already read: no change
     assert "0 messages" in capsys.readouterr().out
+    with pytest.raises(CommandError, match="There is no Maildir folder at /nowhere/bounces "):
+        call_command("mail_bounces", maildir="/nowhere/bounces")
     assert Bounce.objects.count() == 2
     outcome = services.queue_messages(
         template=jeanne.template,

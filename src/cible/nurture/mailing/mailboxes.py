@@ -37,6 +37,11 @@ def maildir_messages(path: str) -> Iterator[bytes]:
     try:
         box = mailbox.Maildir(path, factory=None, create=False)
         keys = list(box.iterkeys())
+    except mailbox.NoSuchMailboxError:
+        raise MailboxUnreadable(
+            _("There is no Maildir folder at %(path)s (one with cur, new and tmp in it).")
+            % {"path": path}
+        ) from None
     except OSError as error:
         raise MailboxUnreadable(
             _("Could not read the Maildir %(path)s: %(error)s") % {"path": path, "error": error}
