@@ -64,7 +64,7 @@ class BearerToken(HttpBearer):
         key = key.strip()
         if scheme.lower() != "bearer" or not key:
             raise AuthenticationError(
-                message=_("The Authorization header must read « Bearer <your API token> ».")
+                message=_("The Authorization header must read “Bearer <your API token>”.")
             )
         return self.authenticate(request, key)
 
@@ -197,8 +197,8 @@ def _on_authentication_error(request: HttpRequest, exc: AuthenticationError) -> 
     message = exc.message
     if message == "Unauthorized":  # no scheme recognised anything: nothing was sent
         message = _(
-            "Authentication required: send your API token as « Authorization: Bearer "
-            "<token> » (create one under Settings → API tokens)."
+            "Authentication required: send your API token as “Authorization: Bearer "
+            "<token>” (create one under Settings → API tokens)."
         )
     response = error_response(request, 401, message, [FieldError("Authorization", message)])
     response["WWW-Authenticate"] = 'Bearer realm="cible"'

@@ -134,7 +134,7 @@ def test_a_buying_role_that_does_not_exist_is_named(cast, api_for):
     assert body["errors"] == [
         {
             "field": "buying_role",
-            "message": "« sponsor » is not one of: decision_maker, economic_buyer, influencer, "
+            "message": "“sponsor” is not one of: decision_maker, economic_buyer, influencer, "
             "recommender, evaluator, user, purchasing, legal",
         }
     ]

@@ -344,7 +344,7 @@ def test_a_nurture_program_with_a_branch_takes_a_contact_to_its_yes_side(
         expect(page.locator("#check-subject_en .check-ok")).to_be_visible()
         with page.expect_navigation():
             page.click("#save-template")
-        expect(page.locator(".alert-success")).to_contain_text("Template « Buyer's guide » saved.")
+        expect(page.locator(".alert-success")).to_contain_text("Template “Buyer's guide” saved.")
 
         # The program: send the guide → wait two days → opened it?
         page.goto("/nurture/")

@@ -54,7 +54,7 @@ def test_edit_preview_and_send_a_test(page: Page, live_server, cast, smtp_server
 
     with page.expect_navigation():
         page.click("#save-template")
-    expect(page.locator(".alert-success")).to_contain_text("Template « Relance » saved.")
+    expect(page.locator(".alert-success")).to_contain_text("Template “Relance” saved.")
     page.fill("#preview-search", "jeanne@")
     expect(page.locator("#preview-contact option")).to_have_count(2)
     page.select_option("#preview-contact", index=1)

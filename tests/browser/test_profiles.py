@@ -118,7 +118,7 @@ def test_build_two_profiles_and_see_a_fit_explained(
     expect(page.locator(".alert-success")).to_contain_text("Its fit scores are up to date.")
     expect(page.locator("#criteria tbody tr")).to_have_count(2)
     expect(page.locator("#criteria tbody tr").nth(0)).to_contain_text(
-        "Installed products includes « Salesforce »"
+        "Installed products includes “Salesforce”"
     )
     fits = page.locator("#top-fits-table tbody tr")
     expect(fits).to_have_count(3)
@@ -175,7 +175,7 @@ def test_build_two_profiles_and_see_a_fit_explained(
     page.click("[data-fit-profile=conquest-crm-switchers] h3 a")
     page.locator(f"#top-fits-table tr[data-organisation='{base['nordis'].pk}'] .why").click()
     expect(page.locator("h1")).to_have_text(
-        "Fit of Nordis Automatisme to « Conquest: CRM switchers »"
+        "Fit of Nordis Automatisme to “Conquest: CRM switchers”"
     )
     expect(page.locator(".fit [data-fit-score]")).to_have_text("60")
 

@@ -68,14 +68,12 @@ def test_marie_builds_tries_and_activates_a_model_then_reads_a_score(
     expect(page.locator("#preview-profile")).to_have_text("96")
     expect(page.locator("#preview-engagement")).to_have_text("29")
     expect(page.locator("#preview-grade")).to_have_text("A3")
-    expect(page.locator("#preview-parts")).to_contain_text(
-        "Matches the persona « Sales directors »"
-    )
+    expect(page.locator("#preview-parts")).to_contain_text("Matches the persona “Sales directors”")
     page.click("#save")
 
     expect(page.locator("#model-name")).to_have_text("Standard")
     expect(page.locator("#model-inactive")).to_be_visible()
-    expect(page.locator("#rules")).to_contain_text("In the segment « Northern accounts · Lille »")
+    expect(page.locator("#rules")).to_contain_text("In the segment “Northern accounts · Lille”")
     expect(page.locator("#rules")).to_contain_text("per interaction, at most 15 in all")
 
     page.once("dialog", lambda dialog: dialog.accept())
@@ -104,4 +102,4 @@ def test_marie_builds_tries_and_activates_a_model_then_reads_a_score(
     expect(visits).to_have_count(4)
     expect(visits.nth(1)).to_contain_text("Pricing page, 10 days ago")
     expect(visits.nth(1)).to_contain_text("50 %")
-    expect(box.locator("[data-scored-at]")).to_contain_text("by « Standard »")
+    expect(box.locator("[data-scored-at]")).to_contain_text("by “Standard”")

@@ -69,7 +69,7 @@ def test_build_a_pme_in_lille_segment_and_see_its_members(
     expect(geography.locator("h2")).to_have_text("Geography")
     expect(geography.locator("[data-segment=lille] [data-count]")).to_have_text("3")
     expect(geography.locator("[data-segment=lille] .segment-rule")).to_have_text(
-        "Region is Hauts-de-France and postal code starts with « 59 »"
+        "Region is Hauts-de-France and postal code starts with “59”"
     )
     expect(geography.locator(".axis-chart svg")).to_have_count(1)
 
@@ -99,7 +99,7 @@ def test_build_a_pme_in_lille_segment_and_see_its_members(
 
     expect(page.locator("#segment-name")).to_have_text("PME in Lille")
     expect(page.locator("#segment-rule")).to_have_text(
-        "Size is SME (PME, 10–249) and city is « lille »"
+        "Size is SME (PME, 10–249) and city is “lille”"
     )
     expect(page.locator("#member-count")).to_have_text("2")
     rows = page.locator("#members tbody tr")

@@ -217,7 +217,7 @@ def test_parse_naf_rejects(raw: str, fragment: str) -> None:
 
 
 def test_invalid_message_names_the_value() -> None:
-    with pytest.raises(NaceCodeInvalid, match=re.escape("« 00.00Z » is not a NAF/NACE code")):
+    with pytest.raises(NaceCodeInvalid, match=re.escape("“00.00Z” is not a NAF/NACE code")):
         parse_naf("00.00Z")
 
 

@@ -24,10 +24,10 @@ any_text = st.one_of(
 
 
 def test_error_carries_field_and_message() -> None:
-    error = NormalisationError("phone", "« 12 » is not a valid phone number")
+    error = NormalisationError("phone", "“12” is not a valid phone number")
     assert isinstance(error, ValueError)
     assert error.field == "phone"
-    assert error.message == "« 12 » is not a valid phone number"
+    assert error.message == "“12” is not a valid phone number"
     assert str(error) == error.message
     assert "phone" in repr(error)
 
@@ -35,7 +35,7 @@ def test_error_carries_field_and_message() -> None:
 def test_error_echo_is_truncated_to_60_characters() -> None:
     with pytest.raises(NormalisationError) as caught:
         norm.siren("1" * 500)
-    echoed = re.search(r"« (.*) »", caught.value.message)
+    echoed = re.search(r"“(.*)”", caught.value.message)
     assert echoed is not None
     assert len(echoed.group(1)) == 60
     assert echoed.group(1).endswith("\N{HORIZONTAL ELLIPSIS}")
@@ -338,7 +338,7 @@ def test_email_invalid(raw: str, fragment: str) -> None:
         norm.email(raw, field="secondary_email")
     assert caught.value.field == "secondary_email"
     assert fragment in str(caught.value)
-    assert f"« {raw} »" in str(caught.value)
+    assert f"“{raw}”" in str(caught.value)
     assert "The email address is not valid" not in str(caught.value)
 
 

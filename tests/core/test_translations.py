@@ -252,7 +252,7 @@ def test_normaliser_messages_are_french_when_french_is_active():
     assert "clé de contrôle" in caught.value.message
     with translation.override("en"), pytest.raises(NormalisationError) as caught:
         normalisers.siren("123")
-    assert caught.value.message == "« 123 » is not a valid SIREN: 9 digits expected"
+    assert caught.value.message == "“123” is not a valid SIREN: 9 digits expected"
 
 
 def test_email_messages_leave_no_english_behind_in_french():

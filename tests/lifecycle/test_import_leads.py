@@ -158,7 +158,7 @@ def test_malformed_outcome_is_rejected_with_its_row_and_the_rest_goes_in(cast: A
         "Email": "contact_email",
         "TotalVisits": "properties",
     }
-    assert "« maybe » is neither a stage" in error["message"]
+    assert "“maybe” is neither a stage" in error["message"]
     assert "won or lost" in error["message"]
     assert Lead.objects.get().external_id == "p-1"
 

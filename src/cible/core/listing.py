@@ -108,7 +108,7 @@ def parse(params: Mapping[str, Any], filters: Sequence[Filter], sorts: Sequence[
         query.sort = sort
     elif sort:
         query.errors.append(
-            FieldError("sort", _("cannot sort by « %(sort)s »") % {"sort": sort[:40]})
+            FieldError("sort", _("cannot sort by “%(sort)s”") % {"sort": sort[:40]})
         )
     return query
 

@@ -502,7 +502,7 @@ class NaceCodeInvalid(ValueError):
         self.reason = reason
         shown = _echo(raw)
         if shown:
-            message = _("« %(value)s » is not a NAF/NACE code: %(reason)s") % {
+            message = _("“%(value)s” is not a NAF/NACE code: %(reason)s") % {
                 "value": shown,
                 "reason": reason,
             }

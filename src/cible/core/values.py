@@ -50,13 +50,13 @@ def whole_number(raw: Any, *, field: str, minimum: int = 0, maximum: int = 2**31
     if _blank(raw):
         return None
     if isinstance(raw, bool):
-        raise _fail(field, raw, _("« %(value)s » is not a whole number"))
+        raise _fail(field, raw, _("“%(value)s” is not a whole number"))
     if isinstance(raw, int):
         value = raw
     else:
         text = _SPACES.sub("", str(raw))
         if not re.fullmatch(r"[+-]?\d{1,12}", text):
-            raise _fail(field, raw, _("« %(value)s » is not a whole number"))
+            raise _fail(field, raw, _("“%(value)s” is not a whole number"))
         value = int(text)
     if not minimum <= value <= maximum:
         raise NormalisationError(
@@ -72,7 +72,7 @@ def amount(raw: Any, *, field: str, max_digits: int = 14, places: int = 2) -> De
     if _blank(raw):
         return None
     if isinstance(raw, bool):
-        raise _fail(field, raw, _("« %(value)s » is not an amount"))
+        raise _fail(field, raw, _("“%(value)s” is not an amount"))
     if isinstance(raw, int | Decimal):
         value = Decimal(raw)
     elif isinstance(raw, float):
@@ -88,9 +88,9 @@ def amount(raw: Any, *, field: str, max_digits: int = 14, places: int = 2) -> De
         try:
             value = Decimal(text)
         except InvalidOperation:
-            raise _fail(field, raw, _("« %(value)s » is not an amount")) from None
+            raise _fail(field, raw, _("“%(value)s” is not an amount")) from None
     if not value.is_finite():
-        raise _fail(field, raw, _("« %(value)s » is not an amount"))
+        raise _fail(field, raw, _("“%(value)s” is not an amount"))
     if value < 0:
         raise NormalisationError(field, _("must not be negative"))
     if value >= Decimal(10) ** (max_digits - places):  # checked first: quantize would overflow
@@ -112,7 +112,7 @@ def choice(raw: Any, *, field: str, choices: Iterable[tuple[str, Any]]) -> str:
     allowed = ", ".join(str(value) for value, _label in pairs)
     raise NormalisationError(
         field,
-        _("« %(value)s » is not one of: %(choices)s") % {"value": _shown(raw), "choices": allowed},
+        _("“%(value)s” is not one of: %(choices)s") % {"value": _shown(raw), "choices": allowed},
     )
 
 
@@ -130,7 +130,7 @@ def boolean(raw: Any, *, field: str) -> bool | None:
         return True
     if text in _FALSE:
         return False
-    raise _fail(field, raw, _("« %(value)s » is not yes or no"))
+    raise _fail(field, raw, _("“%(value)s” is not yes or no"))
 
 
 def moment(raw: Any, *, field: str) -> dt.datetime | None:
@@ -164,7 +164,7 @@ def _parse_moment(text: str, field: str) -> dt.datetime:
         day = date(text, field=field)
     except NormalisationError:
         raise _fail(
-            field, text, _("« %(value)s » is not a date (use YYYY-MM-DD or DD/MM/YYYY)")
+            field, text, _("“%(value)s” is not a date (use YYYY-MM-DD or DD/MM/YYYY)")
         ) from None
     assert day is not None
     return dt.datetime.combine(day, dt.time())
@@ -184,4 +184,4 @@ def date(raw: Any, *, field: str) -> dt.date | None:
             return dt.datetime.strptime(text, pattern).date()
         except ValueError:
             continue
-    raise _fail(field, text, _("« %(value)s » is not a date (use YYYY-MM-DD or DD/MM/YYYY)"))
+    raise _fail(field, text, _("“%(value)s” is not a date (use YYYY-MM-DD or DD/MM/YYYY)"))

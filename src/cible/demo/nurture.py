@@ -41,7 +41,7 @@ GUIDE = {
     "body_fr": (
         "Bonjour {{ contact.first_name }},\n\n"
         "Vous nous disiez que le moment n'était pas venu. Voici le guide que les équipes "
-        "commerciales{% if organisation.sector %} du secteur « {{ organisation.sector }} »"
+        "commerciales{% if organisation.sector %} du secteur “{{ organisation.sector }}”"
         "{% endif %} "
         "lisent avant de choisir leur outil : https://cible.example/guide\n\n"
         "Bonne lecture,\nL'équipe Cible"

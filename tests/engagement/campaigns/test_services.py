@@ -137,7 +137,7 @@ def test_status_moves_follow_the_campaign_life(cast: Any) -> None:
         services.campaign_set_status(
             campaign=created, status="planned", actor=cast.marketer, channel="ui"
         )
-    assert fields(error)["status"] == "a campaign cannot go from « Completed » to « Planned »"
+    assert fields(error)["status"] == "a campaign cannot go from “Completed” to “Planned”"
     reopened = services.campaign_set_status(
         campaign=Campaign.objects.get(pk=created.pk),
         status="active",

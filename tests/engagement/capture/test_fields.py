@@ -15,8 +15,8 @@ def test_a_form_must_ask_for_the_email_once() -> None:
 
     assert [item["field"] for item in spec] == ["first_name"]
     assert [e.message for e in errors] == [
-        "« first_name » is asked twice",
-        "« salary » is not a field a form can ask",
+        "“first_name” is asked twice",
+        "“salary” is not a field a form can ask",
         "a form must ask for the email address",
     ]
 

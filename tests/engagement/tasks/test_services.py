@@ -50,7 +50,7 @@ def test_bad_input_names_each_field_and_writes_nothing(cast):
         )
     fields = {e.field: e.message for e in refused.value.errors}
     assert set(fields) == {"title", "kind", "due_at"}
-    assert "« fax » is not a kind of task" in fields["kind"]
+    assert "“fax” is not a kind of task" in fields["kind"]
     assert not Task.objects.exists()
 
 

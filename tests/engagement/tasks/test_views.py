@@ -106,7 +106,7 @@ def test_creating_a_task_from_the_contact_page(cast, jeanne, client_for):
         {"title": "Hand over to Alice", "kind": "call", "assignee": cast.ae.pk},
         headers={"HX-Request": "true"},
     )
-    assert "Task « Hand over to Alice » created." in created.content.decode()
+    assert "Task “Hand over to Alice” created." in created.content.decode()
     task = Task.objects.get()
     assert (task.assignee, task.contact, task.organisation, task.created_by) == (
         cast.ae,

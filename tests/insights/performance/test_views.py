@@ -363,7 +363,7 @@ def test_bad_account_queries_answer_with_the_problem(
     client = client_for(cast.admin)
     response = client.get(ACCOUNTS, {"a": "nope", "sa": "1"})
     assert response.status_code == 404
-    assert "No axis with the code « nope »." in response.content.decode()
+    assert "No axis with the code “nope”." in response.content.decode()
     response = client.get(ACCOUNTS, {"a": "crm", "sa": "999999"})
     assert response.status_code == 404
     assert "sa: No segment #999999." in _text(response.content.decode())

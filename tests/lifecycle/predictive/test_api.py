@@ -103,7 +103,7 @@ def test_bad_settings_are_named_by_field_and_nothing_is_queued(cast: Any, api_fo
         "config.include",
         "config.x",
     }
-    assert "config.order_by: Order by « arrived_at » or « property:<name> »." in body["detail"]
+    assert "config.order_by: Order by “arrived_at” or “property:<name>”." in body["detail"]
     body = assert_error_shape(client.post("/predictive-models", {"target": "revenue"}), 422)
     assert [e["field"] for e in body["errors"]] == ["target"]
     body = assert_error_shape(client.post("/predictive-models", {"config": []}), 422)

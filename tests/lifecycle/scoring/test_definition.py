@@ -45,7 +45,7 @@ def test_a_valid_model_is_read_in_order() -> None:
 
 def test_contradictory_grade_bands_are_refused_where_they_are() -> None:
     bad = {**MODEL, "grades": {"profile": {"A": 40, "B": 70}}}
-    assert errors_of(bad) == {"grades.profile.B": "« B » must start below « A » (70.0 ≥ 40.0)."}
+    assert errors_of(bad) == {"grades.profile.B": "“B” must start below “A” (70.0 ≥ 40.0)."}
 
 
 def test_a_cap_below_one_interaction_is_refused() -> None:
@@ -64,11 +64,11 @@ def test_every_mistake_is_listed_at_once() -> None:
     }
     found = errors_of(bad)
     assert found["fit.personas.1.persona"] == "Listed twice."
-    assert found["bant.budget.huge"].startswith("« huge » is not one of: none, planned, approved")
-    assert found["bant.mood"] == "Unknown entry « mood »."
+    assert found["bant.budget.huge"].startswith("“huge” is not one of: none, planned, approved")
+    assert found["bant.mood"] == "Unknown entry “mood”."
     assert found["behaviour.half_life_days"] == "Enter a number from 0.5 to 3650."
-    assert found["behaviour.kinds.telepathy"] == "« telepathy » is not a kind of interaction."
-    assert found["colour"] == "Unknown entry « colour »."
+    assert found["behaviour.kinds.telepathy"] == "“telepathy” is not a kind of interaction."
+    assert found["colour"] == "Unknown entry “colour”."
 
 
 @pytest.mark.parametrize("points", ["ten", True, float("nan"), 101, None])

@@ -153,8 +153,8 @@ def test_the_explanation_adds_up_and_names_its_interactions(world: dict[str, Any
     assert [s.points for s in visits.interactions] == [5.0, 2.5, 1.2, 0.6]
     assert visits.capped_by == 0
     assert [c.label for c in explanation.group("profile")][:2] == [
-        "Fit to the ideal customer profile « Conquest »",
-        "Matches the persona « Sales directors »",
+        "Fit to the ideal customer profile “Conquest”",
+        "Matches the persona “Sales directors”",
     ]
 
 

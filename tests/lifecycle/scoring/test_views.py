@@ -208,7 +208,7 @@ def test_each_mistake_shows_next_to_its_input_and_nothing_is_stored(
     assert response.status_code == 422
     errors = errors_of(response.content.decode())
     assert errors["name"] == ["This field is required."]
-    assert errors["grade_B"] == ["« B » must start below « A » (50.0 ≥ 40.0)."]
+    assert errors["grade_B"] == ["“B” must start below “A” (50.0 ≥ 40.0)."]
     assert errors["kind_web_visit_cap"] == [
         "The cap (5.0) is below the points of one interaction (10.0)."
     ]
@@ -286,7 +286,7 @@ def test_try_on_a_lead_scores_the_unsaved_rules_and_writes_nothing(
     assert re.search(r'id="preview-profile">96<', html)
     assert re.search(r'id="preview-engagement">29<', html)
     assert re.search(r'id="preview-grade">A3<', html)
-    assert "Fit to the ideal customer profile « Conquest »" in html
+    assert "Fit to the ideal customer profile “Conquest”" in html
     assert "Budget: Budget approved" in html and "not scored yet" in html
     assert re.search(r'data-part="kind:web_visit">.*?\+9\.4<', html, re.S)
     lead.refresh_from_db()
@@ -294,7 +294,7 @@ def test_try_on_a_lead_scores_the_unsaved_rules_and_writes_nothing(
     assert not ScoringModel.objects.exists()
 
     wrong = client.post("/scoring/preview/", typed(scene, try_lead=str(lead.pk), grade_B="90"))
-    assert "« B » must start below « A »" in wrong.content.decode()
+    assert "“B” must start below “A”" in wrong.content.decode()
     nobody = client.post("/scoring/preview/", typed(scene)).content.decode()
     assert "Choose a lead to try the rules on." in nobody
     Lead.objects.filter(pk=lead.pk).update(stage="customer")
@@ -329,8 +329,8 @@ def test_the_model_page_shows_its_rules_figures_and_stale_scores(
     compute.rescore_all(model=model, reason="manual", actor=cast.marketer, as_of=NOW)
     client = client_for(cast.marketer)
     html = client.get(f"/scoring/{model.pk}/").content.decode()
-    assert "Matches the persona « Sales directors »" in html
-    assert "In the segment « Northern accounts · Lille »" in html
+    assert "Matches the persona “Sales directors”" in html
+    assert "In the segment “Northern accounts · Lille”" in html
     assert "per interaction, at most 15 in all" in html
     assert "Points halve every 10 days after the interaction." in html
     assert re.search(r'data-grade="A3"[^>]*>1<', html) and re.search(

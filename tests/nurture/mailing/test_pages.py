@@ -41,7 +41,7 @@ def test_the_editor_shows_syntax_errors_next_to_the_field(
     }
     refused = client.post(url, data)
     assert refused.status_code == 422
-    assert "unknown merge field « organisation.tradename »" in refused.content.decode()
+    assert "unknown merge field “organisation.tradename”" in refused.content.decode()
     template.refresh_from_db()
     assert template.body_fr.startswith("Bonjour {{ contact.first_name")  # nothing written
 
@@ -166,7 +166,7 @@ GOOD_RULES = {
     "backoff_seconds": "60",
 }
 TIMEOUT_RULE = (
-    "« Take back unfinished sends after » must be a whole number of seconds, "
+    "“Take back unfinished sends after” must be a whole number of seconds, "
     "from 60 (one minute) to 86,400 (one day)."
 )
 
@@ -201,7 +201,7 @@ def test_a_claim_timeout_out_of_bounds_is_refused_with_a_message_naming_it(
         assert SendPolicy.current().claim_timeout_seconds == 600, value
     empty = client.post("/email/policy/", {**GOOD_RULES, "claim_timeout_seconds": ""})
     assert empty.status_code == 422
-    assert "« Take back unfinished sends after » needs a number of seconds." in (
+    assert "“Take back unfinished sends after” needs a number of seconds." in (
         empty.content.decode()
     )
     # The other rules of a refused form are not saved either.
@@ -234,7 +234,7 @@ def test_template_api_creates_checks_and_previews(cast: Any, people: dict[str, A
     assert (
         api.post("/mail/templates/check", {"text": "{{ contact.nope }}"})
         .json()["errors"][0]["message"]
-        .startswith("unknown merge field « contact.nope »")
+        .startswith("unknown merge field “contact.nope”")
     )
     created = api.post(
         "/mail/templates",

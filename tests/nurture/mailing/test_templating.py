@@ -28,7 +28,7 @@ def test_check_names_the_line_of_a_syntax_error_and_unknown_fields() -> None:
 
     unknown = check("{{ contact.frist_name }} {% if segments.size %}x{% endif %}", axis_keys=AXES)
     assert [e.message.split(";")[0] for e in unknown] == [
-        "unknown merge field « contact.frist_name »"
+        "unknown merge field “contact.frist_name”"
     ]
     assert "contact.first_name" in unknown[0].message  # the list of known fields helps fix it
 

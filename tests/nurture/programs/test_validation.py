@@ -78,8 +78,8 @@ def test_malformed_settings_are_refused_at_once(cast: Any) -> None:
         )
     assert [(e.field, e.message) for e in refused.value.errors] == [
         ("config.weekdays", "days are numbered 0 (Monday) to 6"),
-        ("config.start", "« 25h » is not a time (HH:MM)"),
-        ("config.tz", "« Mars/Olympus » is not a time zone"),
+        ("config.start", "“25h” is not a time (HH:MM)"),
+        ("config.tz", "“Mars/Olympus” is not a time zone"),
     ]
     with pytest.raises(ValidationFailed) as refused:
         step(program, "send_email", cast.marketer, template=999_999)

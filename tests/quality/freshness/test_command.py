@@ -42,5 +42,5 @@ def test_bad_arguments_are_named(cast: Any, base: Base) -> None:
         run("snapshot", "--date", "01/06/2026")
     with pytest.raises(CommandError, match="cannot be in the future"):
         run("snapshot", "--date", "2030-01-01")
-    with pytest.raises(CommandError, match="no user named « nobody »"):
+    with pytest.raises(CommandError, match="no user named “nobody”"):
         run("stale", "--owner", "nobody")

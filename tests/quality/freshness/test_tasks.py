@@ -184,7 +184,7 @@ def test_bulk_mark_verified_skips_what_the_user_may_not_change(
 def test_bad_requests_are_named(cast: Any, base: Base) -> None:
     with pytest.raises(ValidationFailed, match="select records or an owner"):
         services.verification_tasks_create(actor=cast.admin, channel="ui", entity="contact")
-    with pytest.raises(ValidationFailed, match="« x » is not a record id"):
+    with pytest.raises(ValidationFailed, match="“x” is not a record id"):
         services.records_mark_verified(actor=cast.admin, channel="ui", entity="contact", ids=["x"])
     with pytest.raises(ValidationFailed, match="must be one of"):
         services.records_mark_verified(actor=cast.admin, channel="ui", entity="lead", ids=[1])

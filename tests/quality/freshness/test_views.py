@@ -118,7 +118,7 @@ def test_only_administrators_change_the_rules(cast: Any, client_for: Any) -> Non
         },
     )
     assert bad.status_code == 422
-    assert "« douze mois » is not a whole number" in text(bad)
+    assert "“douze mois” is not a whole number" in text(bad)
     good = client.post(
         "/quality/rules/",
         {

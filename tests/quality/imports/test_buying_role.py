@@ -97,8 +97,8 @@ def test_a_value_that_is_no_buying_role_is_refused_naming_row_and_column(cast: A
         {
             "field": "buying_role",
             "column": "Rôle d'achat",
-            "message": f"« sponsor » is not one of: {CODES}",
+            "message": f"“sponsor” is not one of: {CODES}",
         }
     ]
-    assert rejection.message == f"Rôle d'achat: « sponsor » is not one of: {CODES}"
+    assert rejection.message == f"Rôle d'achat: “sponsor” is not one of: {CODES}"
     assert not Contact.objects.exists()

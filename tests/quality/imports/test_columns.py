@@ -337,7 +337,7 @@ def test_identifiers_in_scientific_notation_tell_how_to_fix_the_spreadsheet(cell
     batch = _one(ORGANISATIONS, legal_name=["ACME"], siren=[cell], siret=[cell])
     for error in batch.errors[1]:
         assert error.field in ("siren", "siret")
-        assert f"« {cell} » is a number in scientific notation" in error.message
+        assert f"“{cell}” is a number in scientific notation" in error.message
         assert "Format the column as text in the spreadsheet" in error.message
 
 

@@ -175,7 +175,7 @@ def test_good_organisation_rows_pass_the_normalisers_and_bad_ones_do_not(
         elif kind == "email_invalid":
             assert values_["owner_email"] == "jean.dupont@"
             (problem,) = _link_errors(values_)
-            assert problem.startswith("owner_email: « jean.dupont@ » is not a valid email address")
+            assert problem.startswith("owner_email: “jean.dupont@” is not a valid email address")
         else:
             assert values_["legal_name"] == FORMULA
 

@@ -66,7 +66,7 @@ def test_unknown_channel_or_purpose_is_a_clear_422(cast, jean, api_for):
         422,
     )
     assert fields_of(body) == {"channel", "purpose"}
-    assert "« fax »" in body["detail"] and "email, phone, sms, post" in body["detail"]
+    assert "“fax”" in body["detail"] and "email, phone, sms, post" in body["detail"]
     body = assert_error_shape(
         client.get(f"/privacy/contacts/{jean.pk}/may-contact", channel="email", purpose="nope"),
         422,

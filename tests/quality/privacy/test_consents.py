@@ -179,9 +179,9 @@ def test_unknown_channel_purpose_status_are_named_and_nothing_is_written(cast, j
     with pytest.raises(ValidationFailed) as failure:
         record(jean, cast.ae, "fax", "lottery", "maybe", proof={"ip": "not-an-ip"})
     messages = {e.field: e.message for e in failure.value.errors}
-    assert "« fax »" in messages["channel"] and "email, phone, sms, post" in messages["channel"]
-    assert "« lottery »" in messages["purpose"] and "marketing" in messages["purpose"]
-    assert "« maybe »" in messages["status"]
+    assert "“fax”" in messages["channel"] and "email, phone, sms, post" in messages["channel"]
+    assert "“lottery”" in messages["purpose"] and "marketing" in messages["purpose"]
+    assert "“maybe”" in messages["status"]
     assert "not an IP address" in messages["proof_ip"]
     assert not ConsentEvent.objects.filter(contact=jean).exists()
     with pytest.raises(ValidationFailed) as failure:

@@ -24,13 +24,13 @@ def test_every_problem_is_named_by_its_path() -> None:
     with pytest.raises(conditions.ConditionsInvalid) as caught:
         conditions.parse(rule)
     errors = {e.field: e.message for e in caught.value.errors}
-    assert errors["conditions.conditions.0.field"].startswith("unknown field « sorce »: use source")
-    assert "« Z9 » is not a grade" in errors["conditions.conditions.1.value"]
+    assert errors["conditions.conditions.0.field"].startswith("unknown field “sorce”: use source")
+    assert "“Z9” is not a grade" in errors["conditions.conditions.1.value"]
     assert errors["conditions.conditions.2.value"] == "profile score runs from 0 to 100, not 140"
-    assert "« gte » does not apply to stage" in errors["conditions.conditions.3.op"]
+    assert "“gte” does not apply to stage" in errors["conditions.conditions.3.op"]
     assert "no condition" in errors["conditions.conditions.4.conditions"]
     assert "low end 60.0 is above the high end" in errors["conditions.conditions.5.value"]
-    assert "« abc » is not one" in errors["conditions.conditions.6.value"]
+    assert "“abc” is not one" in errors["conditions.conditions.6.value"]
     assert len(errors) == 7
 
 

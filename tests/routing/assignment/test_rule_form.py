@@ -96,11 +96,11 @@ def test_a_value_the_condition_does_not_know_is_refused_by_name(cast: Cast) -> N
     north_target(cast, "Paris")
     _value, errors = written(cast, "country", "FR, Narnia")
     assert len(errors) == 1
-    assert errors[0].startswith("value_0: « Narnia » is not a country (")
+    assert errors[0].startswith("value_0: “Narnia” is not a country (")
     assert written(cast, "target", "Paris\nAtlantis")[1] == [
-        "value_0: no target is named « Atlantis »"
+        "value_0: no target is named “Atlantis”"
     ]
-    assert written(cast, "grade", "A1, Z9")[1][0].startswith("value_0: « Z9 » is not a grade (")
+    assert written(cast, "grade", "A1, Z9")[1][0].startswith("value_0: “Z9” is not a grade (")
 
 
 def test_a_saved_rule_reads_back_one_value_per_line_and_saves_unchanged(cast: Cast) -> None:
@@ -141,7 +141,7 @@ def test_the_editor_refuses_an_unknown_value_next_to_its_row(cast: Cast, client_
     page = client.post("/routing/rules/new/", post)
     assert page.status_code == 422
     rows = rows_of(page.content.decode())
-    assert "« Narnia » is not a country (" in rows[1]
+    assert "“Narnia” is not a country (" in rows[1]
     assert not RoutingRule.objects.exists()
     # A value only the services can check (a target's id) is shown on its row too.
     post["value_1"] = "FR"

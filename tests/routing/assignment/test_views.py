@@ -69,7 +69,7 @@ def test_write_simulate_and_save_a_rule_in_the_editor(
         "value_2": "abc",
     }
     bad = client.post("/routing/rules/simulate/", form).content.decode()
-    assert "conditions.conditions.2.value: profile score is a number: « abc » is not one" in bad
+    assert "conditions.conditions.2.value: profile score is a number: “abc” is not one" in bad
     form["value_2"], form["op_2"] = "", "is_empty"
     sim = client.post("/routing/rules/simulate/", form).content.decode()
     assert "2 leads simulated, 2 would go elsewhere than today." in sim

@@ -38,9 +38,9 @@ def test_seeded_rules_are_valid_and_read_well(cast: Any) -> None:
     assert size["pme"].description == "Size is SME (PME, 10–249)"
     assert size["4-10"].description == "Sales team size is between 4 and 10"
     assert size["lille"].description == (
-        "Region is Hauts-de-France and postal code starts with « 59 »"
+        "Region is Hauts-de-France and postal code starts with “59”"
     )
-    assert size["no-crm"].description == "Installed product categories does not include « CRM »"
+    assert size["no-crm"].description == "Installed product categories does not include “CRM”"
 
 
 def test_seeded_names_are_shown_in_the_users_language() -> None:

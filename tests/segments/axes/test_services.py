@@ -44,9 +44,9 @@ def test_an_invalid_rule_is_never_saved(cast: Any) -> None:
             },
         )
     assert messages(caught.value) == {
-        "rule.conditions.0.value": "headcount is a number: « ten » is text (text compared with "
+        "rule.conditions.0.value": "headcount is a number: “ten” is text (text compared with "
         "a number)",
-        "rule.conditions.1.field": "unknown field « flavour »",
+        "rule.conditions.1.field": "unknown field “flavour”",
     }
     assert not Segment.objects.filter(name="Mid").exists()
 
@@ -63,8 +63,8 @@ def test_segment_fields_are_checked(cast: Any) -> None:
     assert messages(caught.value) == {
         "colour": "is not a field you can set here",
         "name": "is required",
-        "code": "« PME! » is not a code: use small letters, digits and dashes (pme)",
-        "kind": "« smart » is not rule or manual",
+        "code": "“PME!” is not a code: use small letters, digits and dashes (pme)",
+        "kind": "“smart” is not rule or manual",
         "rule": "a segment by rule needs a rule",
     }
     with pytest.raises(ValidationFailed) as caught:
@@ -226,7 +226,7 @@ def test_hand_lists_only_take_organisations_the_user_may_see(cast: Any, team_pri
         services.segment_add_members(
             segment=picks, actor=cast.manager, channel="ui", organisation_ids=[hidden.pk, "x"]
         )
-    assert messages(caught.value) == {"organisations": "« x » is not a whole number"}
+    assert messages(caught.value) == {"organisations": "“x” is not a whole number"}
     with pytest.raises(ValidationFailed) as caught:
         services.segment_add_members(
             segment=picks, actor=cast.manager, channel="ui", organisation_ids=[hidden.pk]

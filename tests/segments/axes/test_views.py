@@ -69,7 +69,7 @@ def test_axes_page_shows_the_parallel_axes_with_counts_and_rules(
         assert name in html
     lille_item = _segment_item(html, "lille")
     assert re.search(r"data-count>3<", lille_item)
-    assert "Region is Hauts-de-France and postal code starts with « 59 »" in lille_item
+    assert "Region is Hauts-de-France and postal code starts with “59”" in lille_item
     assert re.search(r"data-count>2<", _segment_item(html, "pme"))
     assert 'id="axis-new"' not in html  # an SDR reads segmentation, and does not change it
     charts = re.findall(r'id="axis-chart-size-data" type="application/json">(.*?)</script>', html)
@@ -167,7 +167,7 @@ def test_a_rule_segment_gets_its_members_at_once(client_for: Any, cast: Any, lil
     created = Segment.objects.get(axis=campaigns, code="pme-in-lille")
     assert response.status_code == 302 and response["Location"] == f"/segments/{created.pk}/"
     page = client.get(f"/segments/{created.pk}/").content.decode()
-    assert "Size is SME (PME, 10–249) and city is « Lille »" in page
+    assert "Size is SME (PME, 10–249) and city is “Lille”" in page
     assert "Nordis" in page and "Flandres Logistique" in page and "Petit Lille" not in page
     assert re.search(r'id="member-count">2<', page)
 
@@ -191,7 +191,7 @@ def test_rule_errors_are_shown_next_to_the_condition_that_has_them(
     first = re.search(r'rule-error" data-key="0">([^<]*)<', html)
     second = re.search(r'rule-error" data-key="1">([^<]*)<', html)
     assert first and "headcount is a number" in first.group(1).lower()
-    assert second and "unknown field « colour »" in second.group(1)
+    assert second and "unknown field “colour”" in second.group(1)
     assert "Some conditions need fixing" in html
     # What the person built is still there, to be fixed rather than rebuilt.
     assert 'value="ten"' in html
@@ -278,7 +278,7 @@ def test_adding_an_organisation_the_user_cannot_see_is_refused(
 def test_deleting_a_segment(client_for: Any, cast: Any) -> None:
     pme = segment("size", "pme")
     response = client_for(cast.admin).post(f"/segments/{pme.pk}/delete/", follow=True)
-    assert "The segment « PME (10–249) » was deleted." in response.content.decode()
+    assert "The segment “PME (10–249)” was deleted." in response.content.decode()
     assert not Segment.objects.filter(pk=pme.pk).exists()
 
 

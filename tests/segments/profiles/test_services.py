@@ -99,7 +99,7 @@ def test_name_code_and_purpose_are_checked(cast: Any, products: Any) -> None:
         create(cast.admin, name="  ", code="conquest", purpose="world domination")
     assert errors_of(raised) == {
         "name": "is required",
-        "code": "« conquest » is already used",
+        "code": "“conquest” is already used",
         "purpose": "must be one of: conquest, retention, other",
     }
     with pytest.raises(ValidationFailed) as raised:

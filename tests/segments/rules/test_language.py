@@ -70,7 +70,7 @@ def test_describe_says_the_rule_in_words() -> None:
         level="organisation",
     )
     assert rules.describe(group) == (
-        "Headcount is between 10 and 249 and (installed products includes « Salesforce » or "
+        "Headcount is between 10 and 249 and (installed products includes “Salesforce” or "
         "contact: function is Sales) and last verified is not in the last 365 days and city is "
         "empty"
     )

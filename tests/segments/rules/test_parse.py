@@ -25,35 +25,35 @@ def rule(*conditions: Any, match: str = "all") -> dict[str, Any]:
 
 def test_unknown_field_is_named_with_a_suggestion() -> None:
     assert problems(rule({"field": "headcont", "op": "gt", "value": 10})) == {
-        "conditions.0.field": "unknown field « headcont »: did you mean headcount?"
+        "conditions.0.field": "unknown field “headcont”: did you mean headcount?"
     }
 
 
 def test_contact_field_at_organisation_level_points_to_its_contacts() -> None:
     found = problems(rule({"field": "seniority", "op": "in", "value": ["director"]}))
     assert found == {
-        "conditions.0.field": "unknown field « seniority »: did you mean contacts.seniority?"
+        "conditions.0.field": "unknown field “seniority”: did you mean contacts.seniority?"
     }
 
 
 def test_text_compared_with_a_number() -> None:
     found = problems(rule({"field": "headcount", "op": "gt", "value": "ten"}))
     assert found == {
-        "conditions.0.value": "headcount is a number: « ten » is text (text compared with a number)"
+        "conditions.0.value": "headcount is a number: “ten” is text (text compared with a number)"
     }
 
 
 def test_number_given_for_a_text_field() -> None:
     found = problems(rule({"field": "postal_code", "op": "equals", "value": 6000}))
     assert found == {
-        "conditions.0.value": "postal code is text: « 6000 » is a number, give it as text"
+        "conditions.0.value": "postal code is text: “6000” is a number, give it as text"
     }
 
 
 def test_operator_that_does_not_apply_to_the_kind() -> None:
     found = problems(rule({"field": "headcount", "op": "contains", "value": "1"}))
     assert found == {
-        "conditions.0.op": "« contains » does not apply to headcount (a number): use equals, "
+        "conditions.0.op": "“contains” does not apply to headcount (a number): use equals, "
         "not_equals, lt, lte, gt, gte, between, is_empty, is_not_empty"
     }
 
@@ -84,7 +84,7 @@ def test_groups_nest_five_levels_at_most() -> None:
 def test_unknown_choice_lists_the_choices() -> None:
     found = problems(rule({"field": "status", "op": "in", "value": ["sleeping"]}))
     assert found == {
-        "conditions.0.value": "« sleeping » is not a choice of status (suspect, prospect, "
+        "conditions.0.value": "“sleeping” is not a choice of status (suspect, prospect, "
         "customer, former_customer, partner, closed)"
     }
 
@@ -110,12 +110,12 @@ def test_each_problem_is_reported_at_once() -> None:
         )
     )
     country = found.pop("conditions.4.value")
-    assert country.startswith("« Atlantis » is not a choice of country (AF, ")
+    assert country.startswith("“Atlantis” is not a choice of country (AF, ")
     assert found == {
         "conditions.0.value": "the low end 250 is above the high end 10",
-        "conditions.1.value": "created is a date: « 31/02/2026 » is not one (use YYYY-MM-DD)",
-        "conditions.2.value": "sales team size takes whole numbers: « 2.5 » is not one",
-        "conditions.3.value": "annual revenue has at most 2 decimal places: « 10.125 »",
+        "conditions.1.value": "created is a date: “31/02/2026” is not one (use YYYY-MM-DD)",
+        "conditions.2.value": "sales team size takes whole numbers: “2.5” is not one",
+        "conditions.3.value": "annual revenue has at most 2 decimal places: “10.125”",
         "conditions.5": "expected a condition (an object with “field”, “op” and “value”) or a "
         "group (“match” and “conditions”), not an object",
     }
@@ -123,13 +123,13 @@ def test_each_problem_is_reported_at_once() -> None:
 
 def test_bad_match_and_bad_shapes() -> None:
     assert problems({"match": "xor", "conditions": [{"field": "city", "op": "is_empty"}]}) == {
-        "match": "« xor » is not a way to combine conditions: use all or any"
+        "match": "“xor” is not a way to combine conditions: use all or any"
     }
     assert problems("headcount > 10") == {
         "": "a group is an object with “match” (all or any) and “conditions”, not text"
     }
     assert problems(rule({"field": "city", "op": "is_empty", "value": "Lille"})) == {
-        "conditions.0.value": "« is_empty » takes no value (got « Lille »)"
+        "conditions.0.value": "“is_empty” takes no value (got “Lille”)"
     }
     assert problems(rule({"field": "city", "op": "equals", "value": "  "})) == {
         "conditions.0.value": "the value is empty: to test for no value, use “is empty”"
@@ -142,7 +142,7 @@ def test_bad_match_and_bad_shapes() -> None:
 def test_normalised_fields_explain_a_value_that_cannot_be_one() -> None:
     found = problems(rule({"field": "naf_code", "op": "equals", "value": "00.00"}))
     assert found == {
-        "conditions.0.value": "« 00.00 » is not a NAF/NACE code: division 00 does not exist"
+        "conditions.0.value": "“00.00” is not a NAF/NACE code: division 00 does not exist"
     }
 
 
@@ -196,5 +196,5 @@ def test_contact_level_fields_and_organisation_fields() -> None:
         "organisation.sales_team_size",
     ]
     assert problems(rule({"field": "organisation.nope", "op": "is_empty"}), "contact") == {
-        "conditions.0.field": "unknown field « organisation.nope »: did you mean organisation.name?"
+        "conditions.0.field": "unknown field “organisation.nope”: did you mean organisation.name?"
     }

@@ -41,7 +41,7 @@ def test_unknown_segment_and_axis_are_named_by_their_path() -> None:
     found = problems({"segments": {"geography": [999_999], "colour": [segment("size", "pme")]}})
     assert found == {
         "definition.segments.geography.0": "no segment has the id 999999",
-        "definition.segments.colour": "no axis has the code « colour »",
+        "definition.segments.colour": "no axis has the code “colour”",
     }
 
 
@@ -50,7 +50,7 @@ def test_a_segment_of_another_axis_is_refused_with_both_axes_named() -> None:
     found = problems({"segments": {"geography": [segment("geography", "lille"), pme]}})
     assert found == {
         "definition.segments.geography.1": (
-            f"segment {pme} (« PME (10–249) ») is on the axis « Size », not on « Geography »"
+            f"segment {pme} (“PME (10–249)”) is on the axis “Size”, not on “Geography”"
         )
     }
 
@@ -59,7 +59,7 @@ def test_an_axis_without_segments_and_a_bad_id_are_refused() -> None:
     found = problems({"segments": {"geography": [], "size": ["pme"]}})
     assert set(found) == {"definition.segments.geography", "definition.segments.size.0"}
     assert "at least one" in found["definition.segments.geography"]
-    assert "« pme » is not one" in found["definition.segments.size.0"]
+    assert "“pme” is not one" in found["definition.segments.size.0"]
 
 
 def test_an_empty_definition_is_refused_for_a_target_but_counts_while_editing() -> None:
@@ -100,7 +100,7 @@ def test_a_contact_rule_needs_a_contact_target() -> None:
 def test_unknown_parts_wrong_shapes_and_bad_json_are_refused() -> None:
     assert problems({"segment": [1]}) == {
         "definition.segment": (
-            "« segment » is not part of a definition (segments, organisation, contact)"
+            "“segment” is not part of a definition (segments, organisation, contact)"
         )
     }
     assert "not a list" in problems(["x"])["definition"]

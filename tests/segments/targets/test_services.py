@@ -79,7 +79,7 @@ def test_a_private_target_is_invisible_to_others_and_a_shared_one_read_only(
         selectors.target_get(viewer=cast.ae2, pk=private.pk)
     with pytest.raises(NotFound):
         target_update(target=private, actor=cast.ae2, channel="ui", data={"name": "Stolen"})
-    with pytest.raises(PermissionDenied, match="Only the owner of « Ours »"):
+    with pytest.raises(PermissionDenied, match="Only the owner of “Ours”"):
         target_update(target=shared, actor=cast.ae2, channel="ui", data={"name": "Stolen"})
     with pytest.raises(PermissionDenied):
         target_delete(target=shared, actor=cast.manager, channel="ui")

@@ -277,6 +277,6 @@ def test_pages_take_a_fixed_number_of_queries(
     with django_assert_max_num_queries(8):
         html = client.get("/targets/").content.decode()
     assert html.count("Installed CRM: Salesforce;") == 5
-    assert "Organisations: City is « Lille »" in html
+    assert "Organisations: City is “Lille”" in html
     with django_assert_max_num_queries(10):
         client.get("/targets/new/")

@@ -22,7 +22,7 @@ def country(raw: str | None, field: str = "country") -> str | None:
         return None
     if len(text) > _MAX_COUNTRY_LENGTH:
         raise _fail(
-            field, text, _("« %(value)s » is not a country: it is far too long for a country name")
+            field, text, _("“%(value)s” is not a country: it is far too long for a country name")
         )
     key = _fold(text)
     if key in _COUNTRY_ALIASES:
@@ -51,7 +51,7 @@ def country(raw: str | None, field: str = "country") -> str | None:
     raise _fail(
         field,
         text,
-        _("« %(value)s » is not a known country (give its name or its ISO code, e.g. FR)"),
+        _("“%(value)s” is not a known country (give its name or its ISO code, e.g. FR)"),
     )
 
 

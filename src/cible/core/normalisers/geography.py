@@ -27,17 +27,14 @@ def postal_code(
         digits = code.replace(" ", "").replace(".", "")
         if not (digits.isascii() and digits.isdigit() and len(digits) == 5):
             raise _fail(
-                field, text, _("« %(value)s » is not a valid French postal code: 5 digits expected")
+                field, text, _("“%(value)s” is not a valid French postal code: 5 digits expected")
             )
         return digits
     if not (code.isascii() and _POSTAL_CODE_RE.fullmatch(code)):
         raise _fail(
             field,
             text,
-            _(
-                "« %(value)s » is not a valid postal code: letters, digits, spaces or dashes "
-                "expected"
-            ),
+            _("“%(value)s” is not a valid postal code: letters, digits, spaces or dashes expected"),
         )
     return code
 

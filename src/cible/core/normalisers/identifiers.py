@@ -27,14 +27,14 @@ def siren(raw: str | None, field: str = "siren") -> str | None:
         return None
     number = _compact_identifier(text)
     if not (number.isascii() and number.isdigit() and len(number) == 9):
-        raise _fail(field, text, _("« %(value)s » is not a valid SIREN: 9 digits expected"))
+        raise _fail(field, text, _("“%(value)s” is not a valid SIREN: 9 digits expected"))
     try:
         return str(stdnum_siren.validate(number))
     except stdnum_exceptions.ValidationError:
         raise _fail(
             field,
             text,
-            _("« %(value)s » is not a valid SIREN: 9 digits with a valid check digit expected"),
+            _("“%(value)s” is not a valid SIREN: 9 digits with a valid check digit expected"),
         ) from None
 
 
@@ -45,14 +45,14 @@ def siret(raw: str | None, field: str = "siret") -> str | None:
         return None
     number = _compact_identifier(text)
     if not (number.isascii() and number.isdigit() and len(number) == 14):
-        raise _fail(field, text, _("« %(value)s » is not a valid SIRET: 14 digits expected"))
+        raise _fail(field, text, _("“%(value)s” is not a valid SIRET: 14 digits expected"))
     try:
         return str(stdnum_siret.validate(number))
     except stdnum_exceptions.ValidationError:
         raise _fail(
             field,
             text,
-            _("« %(value)s » is not a valid SIRET: 14 digits with a valid check digit expected"),
+            _("“%(value)s” is not a valid SIRET: 14 digits with a valid check digit expected"),
         ) from None
 
 
@@ -62,7 +62,7 @@ def vat(raw: str | None, field: str = "vat_number") -> str | None:
     if text is None:
         return None
     problem = _(
-        "« %(value)s » is not a valid EU VAT number: a country prefix and a number with a "
+        "“%(value)s” is not a valid EU VAT number: a country prefix and a number with a "
         "valid check digit expected (e.g. FR40303265045)"
     )
     if len(text) > 40 or not text.isascii():

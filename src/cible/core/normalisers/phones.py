@@ -31,7 +31,7 @@ def phone(raw: str | None, *, region: str | None = "FR", field: str = "phone") -
     if text is None:
         return None
     if len(text) > 64:
-        raise _fail(field, text, _("« %(value)s » is not a phone number: it is far too long"))
+        raise _fail(field, text, _("“%(value)s” is not a phone number: it is far too long"))
     region_code = (region or "").strip().upper() or "ZZ"
     candidate = text
     if candidate.lower().startswith("tel:"):
@@ -48,15 +48,12 @@ def phone(raw: str | None, *, region: str | None = "FR", field: str = "phone") -
         raise _fail(
             field,
             text,
-            _(
-                "« %(value)s » is not a valid phone number (national numbers are read as "
-                "%(region)s)"
-            ),
+            _("“%(value)s” is not a valid phone number (national numbers are read as %(region)s)"),
             region=region_code,
         )
     if number is None:
-        raise _fail(field, text, _("« %(value)s » is not a valid phone number"))
+        raise _fail(field, text, _("“%(value)s” is not a valid phone number"))
     formatted = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     if not _E164_RE.fullmatch(formatted):
-        raise _fail(field, text, _("« %(value)s » is not a valid phone number"))
+        raise _fail(field, text, _("“%(value)s” is not a valid phone number"))
     return formatted

@@ -111,7 +111,7 @@ def _too_long(field: str, text: str, max_length: int) -> NormalisationError:
     return _fail(
         field,
         text,
-        _("« %(value)s » is too long (%(length)s characters, at most %(max)s)"),
+        _("“%(value)s” is too long (%(length)s characters, at most %(max)s)"),
         length=len(text),
         max=max_length,
     )

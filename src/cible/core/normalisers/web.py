@@ -158,7 +158,7 @@ _EMAIL_PROBLEMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 
 
 def _reword_email_error(error: EmailNotValidError) -> str:
-    """email_validator's English message, made to follow "« value » is not a valid email
+    """email_validator's English message, made to follow "“value” is not a valid email
     address:" (for the rare problems _EMAIL_PROBLEMS does not know)."""
     message = str(error).strip()
     for before, after in _EMAIL_REWORDINGS:
@@ -177,10 +177,10 @@ def _email_problem(field: str, shown: str, error: EmailNotValidError) -> Normali
             break
     else:
         if not _speaks_english():  # the library's own wording is English only
-            return _fail(field, shown, _("« %(value)s » is not a valid email address"))
+            return _fail(field, shown, _("“%(value)s” is not a valid email address"))
         reason = _reword_email_error(error)
     return _fail(
-        field, shown, _("« %(value)s » is not a valid email address: %(reason)s"), reason=reason
+        field, shown, _("“%(value)s” is not a valid email address: %(reason)s"), reason=reason
     )
 
 
@@ -193,9 +193,7 @@ def email(raw: str | None, field: str = "email") -> str | None:
     if text is None:
         return None
     if len(text) > 320:
-        raise _fail(
-            field, text, _("« %(value)s » is not a valid email address: it is far too long")
-        )
+        raise _fail(field, text, _("“%(value)s” is not a valid email address: it is far too long"))
     candidate = text
     if candidate.lower().startswith("mailto:"):
         candidate = candidate[7:].split("?", 1)[0].strip()
@@ -224,11 +222,11 @@ def _host(raw_host: str, field: str, shown: str, *, email_domain: bool = False) 
     ``email_domain`` says the host came from an email address (for the messages)."""
     host = raw_host.strip().rstrip(".").lower()
     if email_domain:
-        no_dot = _("« %(value)s » is not a valid email domain: the host name has no dot")
-        problem = _("« %(value)s » is not a valid email domain: the host name is not valid")
+        no_dot = _("“%(value)s” is not a valid email domain: the host name has no dot")
+        problem = _("“%(value)s” is not a valid email domain: the host name is not valid")
     else:
-        no_dot = _("« %(value)s » is not a website address: the host name has no dot")
-        problem = _("« %(value)s » is not a website address: the host name is not valid")
+        no_dot = _("“%(value)s” is not a website address: the host name has no dot")
+        problem = _("“%(value)s” is not a website address: the host name is not valid")
     if "." not in host:
         raise _fail(field, shown, no_dot)
     try:
@@ -258,9 +256,9 @@ def website(raw: str | None, field: str = "website") -> tuple[str | None, str | 
     if text is None:
         return None, None
     if len(text) > 2000:
-        raise _fail(field, text, _("« %(value)s » is not a website address: it is far too long"))
+        raise _fail(field, text, _("“%(value)s” is not a website address: it is far too long"))
     if " " in text:
-        raise _fail(field, text, _("« %(value)s » is not a website address: it contains spaces"))
+        raise _fail(field, text, _("“%(value)s” is not a website address: it contains spaces"))
     candidate = text
     if "://" not in candidate:
         if candidate.startswith("//"):
@@ -271,18 +269,16 @@ def website(raw: str | None, field: str = "website") -> tuple[str | None, str | 
         port = parts.port
         hostname = parts.hostname or ""
     except ValueError:
-        raise _fail(field, text, _("« %(value)s » is not a website address")) from None
+        raise _fail(field, text, _("“%(value)s” is not a website address")) from None
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
         raise _fail(
             field,
             text,
-            _("« %(value)s » is not a website address: only http and https are accepted"),
+            _("“%(value)s” is not a website address: only http and https are accepted"),
         )
     if parts.username is not None or parts.password is not None:
-        raise _fail(
-            field, text, _("« %(value)s » is not a website address: it contains a user name")
-        )
+        raise _fail(field, text, _("“%(value)s” is not a website address: it contains a user name"))
     host = _host(hostname, field, text)
     netloc = host if port is None else f"{host}:{port}"
     path = "" if parts.path == "/" and not parts.query else parts.path
@@ -298,7 +294,7 @@ def domain(raw: str | None, field: str = "domain") -> str | None:
         return None
     if "@" in text and "://" not in text:
         if len(text) > 320 or " " in text:
-            raise _fail(field, text, _("« %(value)s » is not a domain or an email address"))
+            raise _fail(field, text, _("“%(value)s” is not a domain or an email address"))
         host = text.rsplit("@", 1)[1].rstrip(">")
         return _domain_of_host(_host(host, field, text, email_domain=True))
     return website(text, field=field)[1]

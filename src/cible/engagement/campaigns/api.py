@@ -116,7 +116,7 @@ def list_members(request: HttpRequest, pk: Path[Id], params: Query[MemberQuery])
             errors=[
                 FieldError(
                     "status",
-                    _("« %(value)s » is not one of: %(choices)s")
+                    _("“%(value)s” is not one of: %(choices)s")
                     % {"value": status[:40], "choices": ", ".join(MemberStatus.values)},
                 )
             ],

@@ -27,7 +27,7 @@ def currency(raw: Any, field: str = "currency") -> str | None:
     if len(code) != 3 or pycountry.currencies.get(alpha_3=code) is None:
         raise NormalisationError(
             field,
-            _("« %(value)s » is not a currency code (e.g. EUR, USD, GBP)") % {"value": text[:60]},
+            _("“%(value)s” is not a currency code (e.g. EUR, USD, GBP)") % {"value": text[:60]},
         )
     return code
 

@@ -62,7 +62,7 @@ class CampaignOut(Schema):
     utm_content: str
     utm_term: str
     members: int = Field(description="Members whose contact you may see.")
-    responses: int = Field(description="Members who reached at least « clicked ».")
+    responses: int = Field(description="Members who reached at least “clicked”.")
     leads: int | None = Field(description="Null when no app reports leads.")
     cost_per_lead: Decimal | None
     created_at: dt.datetime

@@ -355,7 +355,7 @@ def member_export(
     if not access.can(viewer, "export"):
         raise PermissionDenied(_("You may not export records."))
     members = member_list(viewer=viewer, campaign=campaign, status=status, search=search)
-    described = f"campaign #{campaign.pk} « {campaign.name} »"
+    described = f"campaign #{campaign.pk} “{campaign.name}”"
     if status:
         described += f", status={status}"
     if search:

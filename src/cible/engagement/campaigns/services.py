@@ -86,7 +86,7 @@ def _status_errors(before: str | None, after: str) -> list[FieldError]:
     return [
         FieldError(
             "status",
-            _("a campaign cannot go from « %(before)s » to « %(after)s »")
+            _("a campaign cannot go from “%(before)s” to “%(after)s”")
             % {"before": CampaignStatus(before).label, "after": CampaignStatus(after).label},
         )
     ]
@@ -299,7 +299,7 @@ def add_members_from_target(
         contacts=contacts,
         actor=actor,
         channel=channel,
-        source=f"target #{target.pk} « {target.name} »",
+        source=f"target #{target.pk} “{target.name}”",
     )
 
 
@@ -407,7 +407,7 @@ def set_member_status(
             errors=[
                 FieldError(
                     "status",
-                    _("« %(value)s » is not one of: %(choices)s")
+                    _("“%(value)s” is not one of: %(choices)s")
                     % {"value": str(status)[:40], "choices": ", ".join(MemberStatus.values)},
                 )
             ]

@@ -36,7 +36,7 @@ def utm_value(raw: object, *, field: str) -> str:
     if not _ALLOWED.fullmatch(text):
         raise NormalisationError(
             field,
-            _("« %(value)s » may only hold letters, digits, - _ and . (no spaces or accents)")
+            _("“%(value)s” may only hold letters, digits, - _ and . (no spaces or accents)")
             % {"value": text[:60]},
         )
     return text
@@ -54,7 +54,7 @@ def landing_url(raw: object, *, field: str = "url") -> str:
     if any(c.isspace() for c in text):
         raise NormalisationError(
             field,
-            _("« %(value)s » is not a web address: it contains spaces") % {"value": text[:60]},
+            _("“%(value)s” is not a web address: it contains spaces") % {"value": text[:60]},
         )
     if "://" not in text:
         text = "https://" + text
@@ -66,7 +66,7 @@ def landing_url(raw: object, *, field: str = "url") -> str:
     if parts is None or parts.scheme.lower() not in ("http", "https") or "." not in host:
         raise NormalisationError(
             field,
-            _("« %(value)s » is not a web address (for example https://www.example.com/offer)")
+            _("“%(value)s” is not a web address (for example https://www.example.com/offer)")
             % {"value": str(raw)[:60]},
         )
     return text

@@ -87,12 +87,12 @@ def parse_fields(raw: Any) -> tuple[list[dict[str, Any]], list[FieldError]]:
         if key not in BY_KEY:
             errors.append(
                 FieldError(
-                    "fields", _("« %(value)s » is not a field a form can ask") % {"value": key[:40]}
+                    "fields", _("“%(value)s” is not a field a form can ask") % {"value": key[:40]}
                 )
             )
             continue
         if key in seen:
-            errors.append(FieldError("fields", _("« %(value)s » is asked twice") % {"value": key}))
+            errors.append(FieldError("fields", _("“%(value)s” is asked twice") % {"value": key}))
             continue
         seen.add(key)
         labels = {
@@ -149,7 +149,7 @@ def parse_origins(raw: str) -> tuple[list[str], list[FieldError]]:
             errors.append(
                 FieldError(
                     "allowed_origins",
-                    _("« %(value)s » is not a website address starting with https:// or http://")
+                    _("“%(value)s” is not a website address starting with https:// or http://")
                     % {"value": part[:60]},
                 )
             )

@@ -38,7 +38,7 @@ def list_interactions(request: HttpRequest, params: Query[InteractionQuery]) -> 
         if kind not in InteractionKind.values:
             errors.append(
                 FieldError(
-                    "kind", _("« %(value)s » is not a kind of interaction") % {"value": kind[:40]}
+                    "kind", _("“%(value)s” is not a kind of interaction") % {"value": kind[:40]}
                 )
             )
     bounds: dict[str, Any] = {}

@@ -109,7 +109,7 @@ def _id(raw: dict[str, Any], name: str) -> int | None:
     if value is None or value == "":
         return None
     if not is_id(value) or int(value) == 0:
-        raise _refuse(name, _("« %(value)s » is not an id") % {"value": str(value)[:40]})
+        raise _refuse(name, _("“%(value)s” is not an id") % {"value": str(value)[:40]})
     return int(value)
 
 
@@ -126,7 +126,7 @@ def parse_moment(value: Any, now: dt.datetime, name: str = "occurred_at") -> dt.
         except ValueError:
             raise _refuse(
                 name,
-                _("« %(value)s » is not an ISO 8601 time such as 2026-03-01T14:30:00+01:00")
+                _("“%(value)s” is not an ISO 8601 time such as 2026-03-01T14:30:00+01:00")
                 % {"value": value[:40]},
             ) from None
     if moment.tzinfo is None or moment.utcoffset() is None:
@@ -200,7 +200,7 @@ def parse_event(index: int, raw: Any, now: dt.datetime) -> ParsedEvent:
     if kind not in _KINDS:
         raise _refuse(
             "kind",
-            _("« %(value)s » is not a kind of interaction; use one of: %(kinds)s")
+            _("“%(value)s” is not a kind of interaction; use one of: %(kinds)s")
             % {"value": str(kind)[:40], "kinds": ", ".join(sorted(_KINDS))},
         )
     moment = raw.get("occurred_at")

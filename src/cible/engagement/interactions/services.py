@@ -159,7 +159,7 @@ def record_interaction(
     errors: list[FieldError] = []
     if kind not in InteractionKind.values:
         errors.append(
-            FieldError("kind", _("« %(value)s » is not a kind of interaction") % {"value": kind})
+            FieldError("kind", _("“%(value)s” is not a kind of interaction") % {"value": kind})
         )
     if contact is None and organisation is None and not visitor_key:
         errors.append(FieldError("contact", _("name a contact, an organisation or a visitor")))
@@ -173,7 +173,7 @@ def record_interaction(
         errors.append(
             FieldError(
                 "outcome",
-                _("« %(value)s » is not an outcome of this kind of interaction (use %(allowed)s)")
+                _("“%(value)s” is not an outcome of this kind of interaction (use %(allowed)s)")
                 % {"value": outcome, "allowed": allowed},
             )
         )
@@ -182,9 +182,7 @@ def record_interaction(
             FieldError("duration_seconds", _("must be between 0 and 86,400 seconds (24 hours)"))
         )
     if channel not in InteractionChannel.values:
-        errors.append(
-            FieldError("channel", _("« %(value)s » is not a channel") % {"value": channel})
-        )
+        errors.append(FieldError("channel", _("“%(value)s” is not a channel") % {"value": channel}))
     for name, value, limit in (
         ("subject", subject, 255),
         ("notes", notes, 10_000),
@@ -312,9 +310,7 @@ def interaction_create(*, actor: Any, channel: str, data: Mapping[str, Any]) -> 
     outcome = data.get("outcome") or ""
     if outcome and outcome not in InteractionOutcome.values:
         raise ValidationFailed(
-            errors=[
-                FieldError("outcome", _("« %(value)s » is not an outcome") % {"value": outcome})
-            ]
+            errors=[FieldError("outcome", _("“%(value)s” is not an outcome") % {"value": outcome})]
         )
     return record_interaction(
         kind=str(data.get("kind") or ""),

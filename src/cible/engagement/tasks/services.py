@@ -83,7 +83,7 @@ def _check(
         errors.append(
             FieldError(
                 "kind",
-                _("« %(value)s » is not a kind of task (use %(allowed)s)")
+                _("“%(value)s” is not a kind of task (use %(allowed)s)")
                 % {"value": kind, "allowed": allowed},
             )
         )

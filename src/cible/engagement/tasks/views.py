@@ -80,7 +80,7 @@ def task_create_view(request: HttpRequest) -> HttpResponse:
         except CibleError as error:
             show_errors(form, error)
         else:
-            messages.success(request, _("Task « %(title)s » created.") % {"title": task.title})
+            messages.success(request, _("Task “%(title)s” created.") % {"title": task.title})
             return HttpResponseRedirect(reverse("tasks:list"))
     return _list(request, form=form, status=422)
 
@@ -187,7 +187,7 @@ def record_task_create_view(request: HttpRequest, entity: str, pk: int) -> HttpR
         except CibleError as error:
             show_errors(form, error)
         else:
-            notice = _("Task « %(title)s » created.") % {"title": task.title}
+            notice = _("Task “%(title)s” created.") % {"title": task.title}
             form = None
     # HTMX swaps only successful answers: a refused form comes back as a 200 to show its errors.
     status = 200 if notice or request.htmx else 422  # type: ignore[attr-defined]

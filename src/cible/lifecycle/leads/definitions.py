@@ -96,7 +96,7 @@ def approve_definition(
 ) -> StageDefinition:
     """`actor` approves `definition` for `side`; with both sides it becomes the agreed one."""
     if side not in SIDES:
-        raise ValidationFailed(errors=[FieldError("side", _("is « marketing » or « sales »"))])
+        raise ValidationFailed(errors=[FieldError("side", _("is “marketing” or “sales”"))])
     if side not in sides_of(actor):
         raise PermissionDenied(_("You may not approve for %(side)s.") % {"side": side_label(side)})
     # Lock the row: two approvals at once must not both miss that the other side is in.

@@ -149,7 +149,7 @@ def stage_or_outcome(raw: Any) -> str | None:
         raise norm.NormalisationError(
             "stage",
             _(
-                "« %(value)s » is neither a stage (%(stages)s) nor an outcome (1 or 0, yes or "
+                "“%(value)s” is neither a stage (%(stages)s) nor an outcome (1 or 0, yes or "
                 "no, won or lost)"
             )
             % {"value": text[:60], "stages": ", ".join(Stage.values)},

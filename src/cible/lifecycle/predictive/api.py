@@ -44,7 +44,7 @@ def list_models(request: HttpRequest, params: Query[ListParams]) -> Any:
 
 @router.post("/predictive-models", response={202: ModelOut, **WRITE_ERRORS})
 def train_model(request: HttpRequest, payload: TrainIn) -> Any:
-    """Train a model in the background; follow its status until « ready » (or « insufficient »)."""
+    """Train a model in the background; follow its status until “ready” (or “insufficient”)."""
     try:
         model = services.train_now(
             actor=viewer(request),

@@ -18,14 +18,14 @@ from cible.lifecycle.predictive.selectors import LeadPrediction
 class TrainIn(InputSchema):
     target: str = Field(
         Target.CUSTOMER.value,
-        description="What « converted » means: « customer » or « opportunity ».",
+        description="What “converted” means: “customer” or “opportunity”.",
         max_length=20,
     )
     config: dict[str, Any] = Field(
         default_factory=dict,
         description=(
             "Optional settings: `exclude` (field names to leave out), `include` (flagged leaks "
-            "to use anyway), `order_by` (« arrived_at » or « property:<name> »), "
+            "to use anyway), `order_by` (“arrived_at” or “property:<name>”), "
             "`validation_share` (0.1 to 0.5, the newest leads kept aside to judge the model)."
         ),
     )
@@ -74,7 +74,7 @@ class PredictionOut(Schema):
     lead: int
     state: str = Field(description="scored, no_model, insufficient or over")
     probability: float | None = Field(description="Strictly between 0 and 1.")
-    shown: str = Field(description="As the page shows it: « < 1 % » and « > 99 % » at the edges.")
+    shown: str = Field(description="As the page shows it: “< 1 %” and “> 99 %” at the edges.")
     baseline: float | None
     model: int | None
     message: str

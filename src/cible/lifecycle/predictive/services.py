@@ -62,7 +62,7 @@ def _clean_config(config: Mapping[str, Any] | None) -> dict[str, Any]:
     if not isinstance(order_by, str) or not (
         order_by == "arrived_at" or (order_by.startswith("property:") and len(order_by) > 9)
     ):
-        errors.append(FieldError("order_by", _("Order by « arrived_at » or « property:<name> ».")))
+        errors.append(FieldError("order_by", _("Order by “arrived_at” or “property:<name>”.")))
     share = config.get("validation_share", training.VALIDATION_SHARE)
     if isinstance(share, bool) or not isinstance(share, int | float) or not 0.1 <= share <= 0.5:
         errors.append(FieldError("validation_share", _("Enter a share from 0.1 to 0.5.")))

@@ -97,7 +97,7 @@ class _Checker:
             if key not in known:
                 self.fail(
                     f"{where}.{key}" if where else key,
-                    _("Unknown entry « %(key)s ».") % {"key": key},
+                    _("Unknown entry “%(key)s”.") % {"key": key},
                 )
 
     def points_by_value(self, where: str, value: Any, allowed: tuple[str, ...]) -> dict[str, float]:
@@ -106,7 +106,7 @@ class _Checker:
             if key not in allowed:
                 self.fail(
                     f"{where}.{key}",
-                    _("« %(key)s » is not one of: %(allowed)s.")
+                    _("“%(key)s” is not one of: %(allowed)s.")
                     % {"key": key, "allowed": ", ".join(allowed)},
                 )
                 continue
@@ -149,7 +149,7 @@ class _Checker:
         if middle >= top:
             self.fail(
                 f"{where}.{names[1]}",
-                _("« %(middle)s » must start below « %(top)s » (%(value)s ≥ %(top_value)s).")
+                _("“%(middle)s” must start below “%(top)s” (%(value)s ≥ %(top_value)s).")
                 % {"middle": names[1], "top": names[0], "value": middle, "top_value": top},
             )
             return default
@@ -194,7 +194,7 @@ def parse(definition: Any) -> Rules:
     for kind, raw in check.mapping("behaviour.kinds", behaviour.get("kinds")).items():
         place = f"behaviour.kinds.{kind}"
         if kind not in InteractionKind.values:
-            check.fail(place, _("« %(key)s » is not a kind of interaction.") % {"key": kind})
+            check.fail(place, _("“%(key)s” is not a kind of interaction.") % {"key": kind})
             continue
         rule = check.mapping(place, raw)
         check.unknown_keys(place, rule, {"points", "cap"})

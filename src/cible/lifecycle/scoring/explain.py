@@ -88,16 +88,16 @@ def _label(key: str, lead: Lead, rules: Rules) -> tuple[str, str]:
         )
         name = profile.name if profile else "?"
         return (
-            _("Fit to the ideal customer profile « %(name)s »") % {"name": name},
+            _("Fit to the ideal customer profile “%(name)s”") % {"name": name},
             _("fit %(fit)s/100 × weight %(weight)s") % {"fit": fit, "weight": rules.icp_weight},
         )
     if kind == "persona":
         persona = Persona.objects.filter(pk=int(ident)).first()
-        return _("Matches the persona « %(name)s »") % {"name": persona or "?"}, ""
+        return _("Matches the persona “%(name)s”") % {"name": persona or "?"}, ""
     if kind == "segment":
         segment = Segment.objects.select_related("axis").filter(pk=int(ident)).first()
         name = f"{segment.axis.name} · {segment.name}" if segment else "?"
-        return _("In the segment « %(name)s »") % {"name": name}, ""
+        return _("In the segment “%(name)s”") % {"name": name}, ""
     if kind == "source":
         return _("Source: %(source)s") % {"source": Source(lead.source).label}, ""
     if kind == "bant":

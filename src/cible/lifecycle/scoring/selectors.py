@@ -253,13 +253,13 @@ class Names:
         gone = _("(deleted)")
         if kind == "icp":
             name = self.icp.get(rules.icp or 0, gone)
-            return _("Fit to the ideal customer profile « %(name)s »") % {"name": name}
+            return _("Fit to the ideal customer profile “%(name)s”") % {"name": name}
         if kind == "persona":
             name = self.personas.get(int(ident), gone)
-            return _("Matches the persona « %(name)s »") % {"name": name}
+            return _("Matches the persona “%(name)s”") % {"name": name}
         if kind == "segment":
             name = self.segments.get(int(ident), gone)
-            return _("In the segment « %(name)s »") % {"name": name}
+            return _("In the segment “%(name)s”") % {"name": name}
         if kind == "source":
             if lead is not None and lead.source:
                 return _("Source: %(source)s") % {"source": Source(lead.source).label}

@@ -86,13 +86,13 @@ def _save(request: HttpRequest, model: ScoringModel | None) -> HttpResponse:
         try:
             if model is None:
                 saved = services.model_create(actor=request.user, channel=Channel.UI, **values)
-                text = _("The scoring model « %(name)s » was created.")
+                text = _("The scoring model “%(name)s” was created.")
             else:
                 version = form.cleaned_data.get("version") or model.version
                 saved = services.model_update(
                     model=model, actor=request.user, channel=Channel.UI, version=version, **values
                 )
-                text = _("The scoring model « %(name)s » was saved.")
+                text = _("The scoring model “%(name)s” was saved.")
                 if saved.is_active:
                     text += " " + _("The leads are being rescored with its new rules.")
         except ConflictError as error:
@@ -177,7 +177,7 @@ def model_activate_view(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(
             request,
-            _("« %(name)s » is now the active model; the leads are being rescored with it.")
+            _("“%(name)s” is now the active model; the leads are being rescored with it.")
             % {"name": model.name},
         )
     return HttpResponseRedirect(_detail_url(model))
@@ -202,7 +202,7 @@ def model_duplicate_view(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, str(error))
         return HttpResponseRedirect(_detail_url(model))
     messages.success(
-        request, _("« %(name)s » was created: adjust it, then activate it.") % {"name": copy.name}
+        request, _("“%(name)s” was created: adjust it, then activate it.") % {"name": copy.name}
     )
     return HttpResponseRedirect(reverse("scoring:edit", args=[copy.pk]))
 
@@ -217,7 +217,7 @@ def model_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
     except CibleError as error:
         messages.error(request, str(error))
         return HttpResponseRedirect(_detail_url(model))
-    messages.success(request, _("The scoring model « %(name)s » was deleted.") % {"name": model})
+    messages.success(request, _("The scoring model “%(name)s” was deleted.") % {"name": model})
     return HttpResponseRedirect(reverse("scoring:list"))
 
 

@@ -55,7 +55,7 @@ class PolicyForm(StyledForm):
             "From 60 (one minute) to 86,400 (one day)."
         ),
         error_messages={
-            "required": _("« Take back unfinished sends after » needs a number of seconds.")
+            "required": _("“Take back unfinished sends after” needs a number of seconds.")
         },
     )
 

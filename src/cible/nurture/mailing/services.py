@@ -201,9 +201,7 @@ def policy_update(*, actor: Any, channel: str, data: Mapping[str, Any]) -> SendP
     try:
         ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):
-        errors.append(
-            FieldError("time_zone", _("« %(zone)s » is not a time zone") % {"zone": zone})
-        )
+        errors.append(FieldError("time_zone", _("“%(zone)s” is not a time zone") % {"zone": zone}))
     rate = _whole(
         data.get("per_domain_per_minute", policy.per_domain_per_minute),
         "per_domain_per_minute",
@@ -224,7 +222,7 @@ def policy_update(*, actor: Any, channel: str, data: Mapping[str, Any]) -> SendP
         86_400,
         errors,
         _(
-            "« Take back unfinished sends after » must be a whole number of seconds, "
+            "“Take back unfinished sends after” must be a whole number of seconds, "
             "from 60 (one minute) to 86,400 (one day)."
         ),
     )

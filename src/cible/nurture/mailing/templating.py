@@ -187,7 +187,7 @@ def check(
             errors.append(
                 FieldError(
                     field,
-                    _("unknown merge field « %(name)s »; use one of: %(known)s")
+                    _("unknown merge field “%(name)s”; use one of: %(known)s")
                     % {"name": name, "known": ", ".join(sorted(known))},
                 )
             )

@@ -92,7 +92,7 @@ def template_edit_view(request: HttpRequest, pk: int | None = None) -> HttpRespo
         except CibleError as error:
             show_errors(form, error)
         else:
-            messages.success(request, _("Template « %(name)s » saved.") % {"name": saved.name})
+            messages.success(request, _("Template “%(name)s” saved.") % {"name": saved.name})
             return HttpResponseRedirect(reverse("mailing:template_edit", args=[saved.pk]))
     return _editor(request, form, template, status=422)
 
@@ -161,7 +161,7 @@ def template_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
     except CibleError as error:
         messages.error(request, str(error))
         return HttpResponseRedirect(reverse("mailing:template_edit", args=[template.pk]))
-    messages.success(request, _("Template « %(name)s » deleted.") % {"name": template.name})
+    messages.success(request, _("Template “%(name)s” deleted.") % {"name": template.name})
     return HttpResponseRedirect(reverse("mailing:template_list"))
 
 

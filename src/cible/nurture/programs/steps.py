@@ -140,7 +140,7 @@ def _clean_window(c: _Cleaner) -> dict[str, Any]:
             window[name] = schedule.parse_clock(text).strftime("%H:%M") if text else ""
         except ValueError:
             c.errors.append(
-                FieldError(name, _("« %(value)s » is not a time (HH:MM)") % {"value": text[:20]})
+                FieldError(name, _("“%(value)s” is not a time (HH:MM)") % {"value": text[:20]})
             )
             window[name] = ""
     tz = str(c.raw.get("tz") or settings.TIME_ZONE).strip()
@@ -149,9 +149,7 @@ def _clean_window(c: _Cleaner) -> dict[str, Any]:
             raise ValueError(tz)
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError, OSError):
-        c.errors.append(
-            FieldError("tz", _("« %(value)s » is not a time zone") % {"value": tz[:40]})
-        )
+        c.errors.append(FieldError("tz", _("“%(value)s” is not a time zone") % {"value": tz[:40]}))
         tz = settings.TIME_ZONE
     window["tz"] = tz
     if window["start"] and window["end"] and window["start"] >= window["end"]:

@@ -86,7 +86,7 @@ def filter_owner(qs: QuerySet[Any], owner: str | int) -> QuerySet[Any]:
         return qs.filter(owner__isnull=True)
     text = str(owner).strip()
     if not is_id(text) or int(text) == 0:
-        raise ValidationFailed(errors=[FieldError("owner", _("must be a user id or « none »"))])
+        raise ValidationFailed(errors=[FieldError("owner", _("must be a user id or “none”"))])
     return qs.filter(owner_id=int(text))
 
 

@@ -145,7 +145,7 @@ def _parse_ids(ids: Iterable[Any], limit: int) -> list[int]:
             parsed.append(int(raw))
         except (TypeError, ValueError):
             raise ValidationFailed(
-                errors=[FieldError("ids", _("« %(value)s » is not a record id") % {"value": raw})]
+                errors=[FieldError("ids", _("“%(value)s” is not a record id") % {"value": raw})]
             ) from None
     if not parsed:
         raise ValidationFailed(errors=[FieldError("ids", _("select at least one record"))])
@@ -310,7 +310,7 @@ def verification_task_resolve(
         raise ValidationFailed(
             errors=[
                 FieldError(
-                    "action", _("« %(value)s » does not apply to this record") % {"value": action}
+                    "action", _("“%(value)s” does not apply to this record") % {"value": action}
                 )
             ]
         )

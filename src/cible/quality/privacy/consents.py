@@ -53,7 +53,7 @@ def parse_channel(raw: Any, errors: list[FieldError], field: str = "channel") ->
         errors,
         field,
         ContactChannel.values,
-        _("unknown channel « %(value)s »: use one of %(allowed)s"),
+        _("unknown channel “%(value)s”: use one of %(allowed)s"),
     )
 
 
@@ -63,7 +63,7 @@ def parse_status(raw: Any, errors: list[FieldError], field: str = "status") -> s
         errors,
         field,
         ConsentStatus.values,
-        _("unknown status « %(value)s »: use one of %(allowed)s"),
+        _("unknown status “%(value)s”: use one of %(allowed)s"),
     )
 
 
@@ -78,7 +78,7 @@ def parse_source(raw: Any, channel: str, errors: list[FieldError]) -> str | None
             "source",
             raw,
             ConsentSource.values,
-            _("unknown source « %(value)s »: use one of %(allowed)s"),
+            _("unknown source “%(value)s”: use one of %(allowed)s"),
         )
     )
     return None

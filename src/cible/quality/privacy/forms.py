@@ -86,7 +86,7 @@ class EraseForm(StyledForm):
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_(
-            "e.g. « Request received by email on 3 March, ticket 1234 ». Do not write the "
+            "e.g. “Request received by email on 3 March, ticket 1234”. Do not write the "
             "person's name: this reason is kept after the erasure."
         ),
     )

@@ -67,7 +67,7 @@ def resolve_purpose(raw: Any, errors: list[FieldError], field: str = "purpose") 
         errors.append(
             FieldError(
                 field,
-                _("unknown purpose « %(value)s »: use one of %(allowed)s, or « all »")
+                _("unknown purpose “%(value)s”: use one of %(allowed)s, or “all”")
                 % {"value": text[:60], "allowed": ", ".join(codes)},
             )
         )
@@ -98,7 +98,7 @@ def _ip(raw: Any, errors: list[FieldError]) -> str | None:
         return str(ipaddress.ip_address(text))
     except ValueError:
         errors.append(
-            FieldError("proof_ip", _("« %(value)s » is not an IP address") % {"value": text[:60]})
+            FieldError("proof_ip", _("“%(value)s” is not an IP address") % {"value": text[:60]})
         )
         return None
 

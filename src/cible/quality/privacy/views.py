@@ -202,7 +202,7 @@ def rule_edit_view(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             show_errors(form, error)
         else:
             messages.success(
-                request, _("The retention rule « %(name)s » was saved.") % {"name": saved.name}
+                request, _("The retention rule “%(name)s” was saved.") % {"name": saved.name}
             )
             return HttpResponseRedirect(reverse("privacy:home"))
     status = 422 if form.errors else 200

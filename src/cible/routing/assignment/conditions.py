@@ -163,7 +163,7 @@ class _Parser:
             return None
         match = data.get("match", "all")
         if match not in ("all", "any"):
-            self.fail(f"{at}match", _("use all or any, not « %(v)s »") % {"v": str(match)[:40]})
+            self.fail(f"{at}match", _("use all or any, not “%(v)s”") % {"v": str(match)[:40]})
         items = data.get("conditions", [])
         if not isinstance(items, list):
             self.fail(f"{at}conditions", _("“conditions” must be a list"))
@@ -195,7 +195,7 @@ class _Parser:
         if f is None:
             self.fail(
                 f"{path}.field",
-                _("unknown field « %(name)s »: use %(known)s")
+                _("unknown field “%(name)s”: use %(known)s")
                 % {"name": str(name)[:40], "known": ", ".join(FIELDS)},
             )
             return None
@@ -203,7 +203,7 @@ class _Parser:
         if op not in OPERATORS[f.kind]:
             self.fail(
                 f"{path}.op",
-                _("« %(op)s » does not apply to %(field)s: use %(ops)s")
+                _("“%(op)s” does not apply to %(field)s: use %(ops)s")
                 % {"op": str(op)[:40], "field": f.label, "ops": ", ".join(OPERATORS[f.kind])},
             )
             return None
@@ -250,7 +250,7 @@ class _Parser:
         shown = ", ".join(values[:12]) + (", …" if len(values) > 12 else "")
         self.fail(
             path,
-            _("« %(value)s » is not a %(field)s (%(choices)s)")
+            _("“%(value)s” is not a %(field)s (%(choices)s)")
             % {"value": text[:40], "field": f.label, "choices": shown},
         )
         return text
@@ -262,7 +262,7 @@ class _Parser:
             return int(raw)
         self.fail(
             path,
-            _("%(field)s takes ids (whole numbers): « %(value)s » is not one")
+            _("%(field)s takes ids (whole numbers): “%(value)s” is not one")
             % {"field": f.label, "value": str(raw)[:40]},
         )
         return 0
@@ -277,7 +277,7 @@ class _Parser:
         if number is None or not number.is_finite():
             self.fail(
                 path,
-                _("%(field)s is a number: « %(value)s » is not one")
+                _("%(field)s is a number: “%(value)s” is not one")
                 % {"field": f.label, "value": str(raw)[:40]},
             )
             return None

@@ -81,10 +81,10 @@ def clean(data: Mapping[str, Any], *, pk: int | None = None, prefix: str = "") -
         errors.append(FieldError("name", _("at most %(max)s characters") % {"max": NAME_MAX}))
     action = str(data.get("action") or Action.ASSIGN_TEAM)
     if action not in Action.values:
-        errors.append(FieldError("action", _("« %(v)s » is not an action") % {"v": action[:40]}))
+        errors.append(FieldError("action", _("“%(v)s” is not an action") % {"v": action[:40]}))
     method = str(data.get("method") or Method.ROUND_ROBIN)
     if method not in Method.values:
-        errors.append(FieldError("method", _("« %(v)s » is not a method") % {"v": method[:40]}))
+        errors.append(FieldError("method", _("“%(v)s” is not a method") % {"v": method[:40]}))
     team_id, user_id = _id(data.get("team")), _id(data.get("user"))
     program_id = _id(data.get("program"))
     reason = str(data.get("recycle_reason") or "")

@@ -274,9 +274,7 @@ def _references(name: str, texts: list[str]) -> tuple[list[Any], list[str]]:
             else model.objects.filter(name__iexact=text).values_list("pk", flat=True).first()
         )
         if pk is None:
-            problems.append(
-                _("no %(kind)s is named « %(name)s »") % {"kind": _(name), "name": text}
-            )
+            problems.append(_("no %(kind)s is named “%(name)s”") % {"kind": _(name), "name": text})
         elif pk not in found:
             found.append(pk)
     return found, problems

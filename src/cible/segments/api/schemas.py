@@ -210,7 +210,7 @@ class CountQuery(Schema):
 
 
 class DuplicateIn(InputSchema):
-    name: str | None = Field(None, description="Default: « Copy of <name> ».")
+    name: str | None = Field(None, description="Default: “Copy of <name>”.")
 
 
 class MembersQuery(ListParams):

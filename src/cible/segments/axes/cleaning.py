@@ -51,7 +51,7 @@ def _code(data: Mapping[str, Any], name: str, errors: list[FieldError]) -> str:
         errors.append(
             FieldError(
                 "code",
-                _("« %(value)s » is not a code: use small letters, digits and dashes (%(hint)s)")
+                _("“%(value)s” is not a code: use small letters, digits and dashes (%(hint)s)")
                 % {"value": raw[:60], "hint": code},
             )
         )
@@ -158,7 +158,7 @@ def clean_segment(
     kind = data.get("kind", segment.kind if segment else SegmentKind.RULE)
     if kind not in SegmentKind.values:
         errors.append(
-            FieldError("kind", _("« %(value)s » is not rule or manual") % {"value": str(kind)[:60]})
+            FieldError("kind", _("“%(value)s” is not rule or manual") % {"value": str(kind)[:60]})
         )
         kind = SegmentKind.RULE
     merged["kind"] = kind

@@ -126,7 +126,7 @@ def axis_get(*, viewer: Any, pk: Any) -> Axis:
 def axis_by_code(*, viewer: Any, code: str) -> Axis:
     axis = Axis.objects.filter(code=code).first()
     if axis is None or access.role_of(viewer) is None:
-        raise NotFound(_("No axis with the code « %(code)s ».") % {"code": code[:60]})
+        raise NotFound(_("No axis with the code “%(code)s”.") % {"code": code[:60]})
     return axis
 
 

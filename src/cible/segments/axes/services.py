@@ -119,10 +119,7 @@ def _refuse_if_referenced(ids: set[int], *, exclude_axis: int | None = None) -> 
             continue
         if group.segment_ids() & ids:
             raise ValidationFailed(
-                _(
-                    "Segment « %(name)s » (%(axis)s) refers to it in its rule: change that rule "
-                    "first."
-                )
+                _("Segment “%(name)s” (%(axis)s) refers to it in its rule: change that rule first.")
                 % {"name": other.display_name, "axis": other.axis.display_name}
             )
 
@@ -269,7 +266,7 @@ def _require_manual(segment: Segment) -> None:
                 FieldError(
                     "segment",
                     _(
-                        "« %(name)s » is defined by a rule: its members follow the rule. Change "
+                        "“%(name)s” is defined by a rule: its members follow the rule. Change "
                         "the rule, or make the segment a segment by hand."
                     )
                     % {"name": segment.display_name},
@@ -309,7 +306,7 @@ def segment_add_members(
         )
     diff.added[segment.pk] = set(new)
     rebuilder.recount(diff.added.keys() | diff.removed.keys())
-    _log_members(segment, actor, channel, added=new)
+    log_member_changes(segment, actor, channel, added=new)
     signals.memberships_changed.send(Membership, organisation_ids=set(new))
     return diff
 
@@ -332,13 +329,13 @@ def segment_remove_members(
         return diff
     diff.removed[segment.pk] = set(gone)
     rebuilder.recount([segment.pk])
-    _log_members(segment, actor, channel, removed=gone)
+    log_member_changes(segment, actor, channel, removed=gone)
     diff.merge(membership_refresh_for(organisation_ids=gone))
     signals.memberships_changed.send(Membership, organisation_ids=set(gone))
     return diff
 
 
-def _log_members(
+def log_member_changes(
     segment: Segment,
     actor: Any,
     channel: str,

@@ -124,7 +124,7 @@ def axis_create_view(request: HttpRequest) -> HttpResponse:
         except CibleError as error:
             builder.show_rule_errors(form, error)
         else:
-            messages.success(request, _("The axis « %(name)s » was created.") % {"name": axis})
+            messages.success(request, _("The axis “%(name)s” was created.") % {"name": axis})
             return HttpResponseRedirect(f"{reverse('segments:axes')}#axis-{axis.pk}")
     return _axis_form_page(request, form, None, status=422)
 
@@ -165,7 +165,7 @@ def axis_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
     except CibleError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, _("The axis « %(name)s » was deleted.") % {"name": name})
+        messages.success(request, _("The axis “%(name)s” was deleted.") % {"name": name})
     return HttpResponseRedirect(reverse("segments:axes"))
 
 
@@ -223,7 +223,7 @@ def segment_create_view(request: HttpRequest, pk: int) -> HttpResponse:
         except CibleError as error:
             builder.show_rule_errors(form, error)
         else:
-            text = _("The segment « %(name)s » was created.") % {"name": segment}
+            text = _("The segment “%(name)s” was created.") % {"name": segment}
             return _saved(request, segment, text, background)
     return _segment_form_page(request, form, axis, None, status=422)
 
@@ -282,7 +282,7 @@ def segment_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
     except CibleError as error:
         messages.error(request, str(error))
         return HttpResponseRedirect(reverse("segments:segment_detail", args=[pk]))
-    messages.success(request, _("The segment « %(name)s » was deleted.") % {"name": name})
+    messages.success(request, _("The segment “%(name)s” was deleted.") % {"name": name})
     return HttpResponseRedirect(reverse("segments:axes"))
 
 

@@ -107,7 +107,7 @@ def _save(request: HttpRequest, persona: Persona | None) -> HttpResponse:
         try:
             if persona is None:
                 persona = services.persona_create(actor=request.user, channel=Channel.UI, **values)
-                text = _("The persona « %(name)s » was created.") % {"name": persona}
+                text = _("The persona “%(name)s” was created.") % {"name": persona}
             else:
                 if not values["code"]:
                     values.pop("code")  # left empty while editing: keep the current code
@@ -118,7 +118,7 @@ def _save(request: HttpRequest, persona: Persona | None) -> HttpResponse:
                     expected_version=form.cleaned_data.get("version"),
                     **values,
                 )
-                text = _("The persona « %(name)s » was saved.") % {"name": persona}
+                text = _("The persona “%(name)s” was saved.") % {"name": persona}
         except ConflictError as error:
             conflict = True
             show_errors(form, error)
@@ -155,5 +155,5 @@ def persona_delete_view(request: HttpRequest, code: str) -> HttpResponse:
     require_manager(request)
     persona = _persona(request, code)
     services.persona_delete(persona=persona, actor=request.user, channel=Channel.UI)
-    messages.success(request, _("The persona « %(name)s » was deleted.") % {"name": persona})
+    messages.success(request, _("The persona “%(name)s” was deleted.") % {"name": persona})
     return HttpResponseRedirect(reverse("profiles:persona_list"))

@@ -44,7 +44,7 @@ def profile_list(*, viewer: Any, active_only: bool = False) -> QuerySet[IdealCus
 def profile_get(*, viewer: Any, code: str) -> IdealCustomerProfile:
     found = profile_list(viewer=viewer).filter(code=code).first()
     if found is None:
-        raise NotFound(_("No ideal customer profile « %(code)s ».") % {"code": code})
+        raise NotFound(_("No ideal customer profile “%(code)s”.") % {"code": code})
     return found
 
 

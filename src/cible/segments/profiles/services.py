@@ -123,7 +123,7 @@ def _code(
         )
         return ""
     if taken.filter(code=value).exists():
-        errors.append(FieldError("code", _("« %(code)s » is already used") % {"code": value}))
+        errors.append(FieldError("code", _("“%(code)s” is already used") % {"code": value}))
     return value
 
 

@@ -160,7 +160,7 @@ def _save_profile(request: HttpRequest, profile: IdealCustomerProfile | None) ->
                 profile = services.profile_create(
                     actor=request.user, channel=Channel.UI, criteria=items, **values
                 )
-                text = _("The profile « %(name)s » was created.") % {"name": profile}
+                text = _("The profile “%(name)s” was created.") % {"name": profile}
             else:
                 if not values["code"]:
                     values.pop("code")  # left empty while editing: keep the current code
@@ -172,7 +172,7 @@ def _save_profile(request: HttpRequest, profile: IdealCustomerProfile | None) ->
                     criteria=items,
                     **values,
                 )
-                text = _("The profile « %(name)s » was saved.") % {"name": profile}
+                text = _("The profile “%(name)s” was saved.") % {"name": profile}
         except ConflictError as error:
             conflict = True
             show_errors(form, error)
@@ -229,7 +229,7 @@ def profile_delete_view(request: HttpRequest, code: str) -> HttpResponse:
     except CibleError as error:
         messages.error(request, str(error))
         return HttpResponseRedirect(reverse("profiles:detail", args=[profile.code]))
-    messages.success(request, _("The profile « %(name)s » was deleted.") % {"name": profile})
+    messages.success(request, _("The profile “%(name)s” was deleted.") % {"name": profile})
     return HttpResponseRedirect(reverse("profiles:list"))
 
 

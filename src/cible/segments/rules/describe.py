@@ -45,7 +45,8 @@ def _scalar(condition: Condition, value: Any) -> str:
         return date_format(value, "SHORT_DATE_FORMAT", use_l10n=True)
     if isinstance(value, int | Decimal):
         return number_format(value, force_grouping=True, use_l10n=True)
-    return f"« {value} »"
+    # Quoted the way the language quotes: “Paris” in English, « Paris » in French.
+    return _("“%(value)s”") % {"value": value}
 
 
 def _condition(condition: Condition) -> str:

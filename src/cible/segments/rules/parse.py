@@ -99,7 +99,7 @@ class _Parser:
         if match not in ("all", "any"):
             self.fail(
                 f"{where}match",
-                _("« %(value)s » is not a way to combine conditions: use all or any")
+                _("“%(value)s” is not a way to combine conditions: use all or any")
                 % {"value": _echo(match)},
             )
         items = data.get("conditions")
@@ -159,7 +159,7 @@ class _Parser:
         if op not in allowed:
             self.fail(
                 f"{path}.op",
-                _("« %(op)s » does not apply to %(field)s (%(kind)s): use %(ops)s")
+                _("“%(op)s” does not apply to %(field)s (%(kind)s): use %(ops)s")
                 % {
                     "op": _echo(op),
                     "field": rule_field.label_text,
@@ -181,17 +181,17 @@ class _Parser:
         close = difflib.get_close_matches(name, known, n=1)
         other = next((lv for lv in LEVELS if lv != self.level), None)
         if close:
-            return _("unknown field « %(name)s »: did you mean %(close)s?") % {
+            return _("unknown field “%(name)s”: did you mean %(close)s?") % {
                 "name": _echo(name),
                 "close": close[0],
             }
         if other is not None and field_for(other, name) is not None:
-            return _("« %(name)s » is a field of the %(other)s, not of the %(level)s") % {
+            return _("“%(name)s” is a field of the %(other)s, not of the %(level)s") % {
                 "name": name,
                 "other": _(other),
                 "level": _(self.level),
             }
-        return _("unknown field « %(name)s »") % {"name": _echo(name)}
+        return _("unknown field “%(name)s”") % {"name": _echo(name)}
 
     # --- values -------------------------------------------------------------------------------
 
@@ -201,7 +201,7 @@ class _Parser:
             if raw not in (None, "", []):
                 self.fail(
                     path,
-                    _("« %(op)s » takes no value (got « %(value)s »)")
+                    _("“%(op)s” takes no value (got “%(value)s”)")
                     % {"op": op, "value": _echo(raw)},
                 )
             return None
@@ -227,7 +227,7 @@ class _Parser:
             if not (isinstance(raw, list) and len(raw) == 2):
                 self.fail(
                     path,
-                    _("“between” takes two values, [low, high], not « %(value)s »")
+                    _("“between” takes two values, [low, high], not “%(value)s”")
                     % {"value": _echo(raw)},
                 )
                 return None
@@ -252,7 +252,7 @@ class _Parser:
         try:
             days = int(str(raw).strip())
         except ValueError:
-            self.fail(path, _("« %(value)s » is not a number of days") % {"value": _echo(raw)})
+            self.fail(path, _("“%(value)s” is not a number of days") % {"value": _echo(raw)})
             return None
         if not 0 <= days <= MAX_DAYS:
             self.fail(
@@ -279,7 +279,7 @@ class _Parser:
         if not isinstance(raw, str):
             self.fail(
                 path,
-                _("%(field)s is %(kind)s: « %(value)s » is %(type)s, give it as text")
+                _("%(field)s is %(kind)s: “%(value)s” is %(type)s, give it as text")
                 % {
                     "field": f.label_text,
                     "kind": KIND_NAMES[f.kind],
@@ -310,7 +310,7 @@ class _Parser:
                     self.fail(path, message)
                     return None
                 if not text:
-                    self.fail(path, _("« %(value)s » leaves nothing to compare") % {"value": raw})
+                    self.fail(path, _("“%(value)s” leaves nothing to compare") % {"value": raw})
                     return None
         return text
 
@@ -335,7 +335,7 @@ class _Parser:
             shown += ", …"
         self.fail(
             path,
-            _("« %(value)s » is not a choice of %(field)s (%(choices)s)")
+            _("“%(value)s” is not a choice of %(field)s (%(choices)s)")
             % {"value": _echo(text), "field": f.label_text, "choices": shown},
         )
         return None
@@ -359,10 +359,10 @@ class _Parser:
         if number is None:
             self.fail(
                 path,
-                _("%(field)s is a number: « %(value)s » is %(type)s (text compared with a number)")
+                _("%(field)s is a number: “%(value)s” is %(type)s (text compared with a number)")
                 % {"field": f.label_text, "value": _echo(raw), "type": _type_name(raw)}
                 if isinstance(raw, str)
-                else _("%(field)s is a number: « %(value)s » is %(type)s")
+                else _("%(field)s is a number: “%(value)s” is %(type)s")
                 % {"field": f.label_text, "value": _echo(raw), "type": _type_name(raw)},
             )
             return None
@@ -371,10 +371,10 @@ class _Parser:
         if places > f.decimal_places:
             self.fail(
                 path,
-                _("%(field)s takes whole numbers: « %(value)s » is not one")
+                _("%(field)s takes whole numbers: “%(value)s” is not one")
                 % {"field": f.label_text, "value": _echo(raw)}
                 if f.decimal_places == 0
-                else _("%(field)s has at most %(places)s decimal places: « %(value)s »")
+                else _("%(field)s has at most %(places)s decimal places: “%(value)s”")
                 % {"field": f.label_text, "places": f.decimal_places, "value": _echo(raw)},
             )
             return None
@@ -397,7 +397,7 @@ class _Parser:
                 return day
         self.fail(
             path,
-            _("%(field)s is a date: « %(value)s » is not one (use YYYY-MM-DD)")
+            _("%(field)s is a date: “%(value)s” is not one (use YYYY-MM-DD)")
             % {"field": f.label_text, "value": _echo(raw)},
         )
         return None
@@ -411,7 +411,7 @@ class _Parser:
         if number is None or not 1 <= number <= 2**63 - 1:
             self.fail(
                 path,
-                _("%(field)s takes ids (whole numbers): « %(value)s » is not one")
+                _("%(field)s takes ids (whole numbers): “%(value)s” is not one")
                 % {"field": f.label_text, "value": _echo(raw)},
             )
             return None

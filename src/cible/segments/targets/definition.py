@@ -109,7 +109,7 @@ class _Parser:
         if isinstance(raw, str) and is_id(raw.strip()) and int(raw.strip()) >= 1:
             return int(raw.strip())
         self.fail(
-            _("segments are given by their id (a whole number): « %(value)s » is not one")
+            _("segments are given by their id (a whole number): “%(value)s” is not one")
             % {"value": _echo(raw)},
             *parts,
         )
@@ -172,7 +172,7 @@ class _Parser:
             for code in raw:
                 if str(code) not in axes and self.resolve:
                     self.fail(
-                        _("no axis has the code « %(code)s »") % {"code": _echo(code)},
+                        _("no axis has the code “%(code)s”") % {"code": _echo(code)},
                         "segments",
                         code,
                     )
@@ -189,8 +189,8 @@ class _Parser:
             elif code is not None and code in axes and segment.axis_id != axes[code].pk:
                 self.fail(
                     _(
-                        "segment %(id)s (« %(segment)s ») is on the axis « %(axis)s », not on "
-                        "« %(wanted)s »"
+                        "segment %(id)s (“%(segment)s”) is on the axis “%(axis)s”, not on "
+                        "“%(wanted)s”"
                     )
                     % {
                         "id": number,
@@ -244,7 +244,7 @@ def parse(
             errors=[
                 FieldError(
                     "level",
-                    _("« %(value)s » is not a level: use organisation or contact")
+                    _("“%(value)s” is not a level: use organisation or contact")
                     % {"value": _echo(level)},
                 )
             ]
@@ -276,7 +276,7 @@ def parse(
     for key in data:
         if key not in KEYS:
             parser.fail(
-                _("« %(key)s » is not part of a definition (segments, organisation, contact)")
+                _("“%(key)s” is not part of a definition (segments, organisation, contact)")
                 % {"key": _echo(key)},
                 key,
             )

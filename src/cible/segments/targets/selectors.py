@@ -421,7 +421,7 @@ def target_export(
         channel=channel,
         model=model,
         rows=members.count(),
-        query=f"target #{target.pk} « {target.name} »: "
+        query=f"target #{target.pk} “{target.name}”: "
         + definitions.describe_text(target_definition(target)),
     )
     return csv_export.response(f"target-{target.pk}", columns, members.iterator(chunk_size=2000))

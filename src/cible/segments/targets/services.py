@@ -38,7 +38,7 @@ def _require_change(actor: Any, target: Target) -> None:
     if not may_change(actor, target):
         raise PermissionDenied(
             _(
-                "Only the owner of « %(name)s » or an administrator may change it; duplicate it "
+                "Only the owner of “%(name)s” or an administrator may change it; duplicate it "
                 "to make a version of your own."
             )
             % {"name": target.name}
@@ -88,7 +88,7 @@ def _clean(data: Mapping[str, Any], target: Target | None) -> dict[str, Any]:
         errors.append(
             FieldError(
                 "level",
-                _("« %(value)s » is not a level: use organisation or contact")
+                _("“%(value)s” is not a level: use organisation or contact")
                 % {"value": str(level)[:60]},
             )
         )

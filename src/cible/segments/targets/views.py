@@ -127,7 +127,7 @@ def target_create_view(request: HttpRequest) -> HttpResponse:
         except CibleError as error:
             builder.show_rule_errors(form, editor_errors(error))
         else:
-            messages.success(request, _("The target « %(name)s » was saved.") % {"name": target})
+            messages.success(request, _("The target “%(name)s” was saved.") % {"name": target})
             return HttpResponseRedirect(reverse("targets:detail", args=[target.pk]))
     return _editor(request, form, None, status=422)
 
@@ -229,9 +229,7 @@ def target_duplicate_view(request: HttpRequest, pk: int) -> HttpResponse:
     except CibleError as error:
         messages.error(request, str(error))
         return HttpResponseRedirect(reverse("targets:detail", args=[pk]))
-    messages.success(
-        request, _("« %(name)s » is your copy: change it as you like.") % {"name": copy}
-    )
+    messages.success(request, _("“%(name)s” is your copy: change it as you like.") % {"name": copy})
     return HttpResponseRedirect(reverse("targets:edit", args=[copy.pk]))
 
 
@@ -245,5 +243,5 @@ def target_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
     except CibleError as error:
         messages.error(request, str(error))
         return HttpResponseRedirect(reverse("targets:detail", args=[pk]))
-    messages.success(request, _("The target « %(name)s » was deleted.") % {"name": name})
+    messages.success(request, _("The target “%(name)s” was deleted.") % {"name": name})
     return HttpResponseRedirect(reverse("targets:list"))

@@ -146,7 +146,7 @@ def guard_error(field: str, raw: object) -> NormalisationError | None:
         return NormalisationError(
             field,
             _(
-                "« %(value)s » is a spreadsheet formula, not a value: replace it by its result "
+                "“%(value)s” is a spreadsheet formula, not a value: replace it by its result "
                 "in the file (copy the column, then paste it as values)"
             )
             % {"value": _shown(text)},
@@ -155,7 +155,7 @@ def guard_error(field: str, raw: object) -> NormalisationError | None:
         return NormalisationError(
             field,
             _(
-                "« %(value)s » is a number in scientific notation: the spreadsheet has rounded "
+                "“%(value)s” is a number in scientific notation: the spreadsheet has rounded "
                 "it. Format the column as text in the spreadsheet, type the full numbers again "
                 "and export the file again"
             )

@@ -61,7 +61,7 @@ class Command(BaseCommand):
                 day = dt.date.fromisoformat(options["date"])
             except ValueError:
                 raise CommandError(
-                    f"--date: « {options['date']} » is not a YYYY-MM-DD date"
+                    f"--date: “{options['date']}” is not a YYYY-MM-DD date"
                 ) from None
         result = services.snapshot_take(day=day, progress=self.say)
         verb = "replaced" if result.replaced else "taken"
@@ -76,7 +76,7 @@ class Command(BaseCommand):
         if username:
             user = User.objects.filter(username=username).first()
             if user is None:
-                raise CommandError(f"--as: no user named « {username} »")
+                raise CommandError(f"--as: no user named “{username}”")
             return user
         user = User.objects.filter(is_superuser=True, is_active=True).order_by("pk").first()
         if user is None:
@@ -90,7 +90,7 @@ class Command(BaseCommand):
         if owner and owner != selectors.NO_OWNER:
             user = get_user_model().objects.filter(username=owner).first()
             if user is None:
-                raise CommandError(f"--owner: no user named « {owner} »")
+                raise CommandError(f"--owner: no user named “{owner}”")
             owner = str(user.pk)
         tally.tally_catch_up(inline_buckets=10**9, request_background=services.tally_refresh_now)
         figures = selectors.owner_figures(viewer=viewer, entity=entity, owner=owner)
