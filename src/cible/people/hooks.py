@@ -154,3 +154,54 @@ def stages_kept(contact_ids: Collection[int]) -> dict[int, str]:
 def stage_kept_by(contact: Any) -> str | None:
     """Why `contact`'s lifecycle stage may not be set by hand, if it may not."""
     return stages_kept([contact.pk]).get(contact.pk)
+
+
+# --- merges: what an app hides from the generic move ---------------------------------------------
+# Merging two records (quality.duplicates) repoints every row Django knows refers to the one that
+# goes. An app whose rows are hidden from that move (segment memberships: derived by the million,
+# a few placed by hand) carries over what matters itself: its keeper is called before the record
+# goes, and what it returns (JSON data) is handed back to it if the merge is undone.
+
+
+@dataclass(frozen=True)
+class MergeKeeper:
+    name: str
+    # (entity, loser id, survivor id, actor, channel) → what to hand back on undo, or None.
+    keep: Callable[[str, int, int, Any, str], Any]
+    # (entity, loser id, survivor id, what `keep` returned, actor, channel)
+    restore: Callable[[str, int, int, Any, Any, str], None]
+
+
+_merge_keepers: dict[str, MergeKeeper] = {}
+
+
+def register_merge_keeper(keeper: MergeKeeper) -> None:
+    _merge_keepers[keeper.name] = keeper
+
+
+def merge_kept(
+    *, entity: str, loser_id: int, survivor_id: int, actor: Any, channel: str
+) -> dict[str, Any]:
+    """Each keeper's note of what it carried from the loser to the survivor, by keeper name."""
+    notes = {}
+    for name, keeper in _merge_keepers.items():
+        note = keeper.keep(entity, loser_id, survivor_id, actor, channel)
+        if note is not None:
+            notes[name] = note
+    return notes
+
+
+def merge_restored(
+    *,
+    entity: str,
+    loser_id: int,
+    survivor_id: int,
+    notes: Mapping[str, Any],
+    actor: Any,
+    channel: str,
+) -> None:
+    """The loser is back: each keeper undoes what it carried over."""
+    for name, note in notes.items():
+        keeper = _merge_keepers.get(name)
+        if keeper is not None:
+            keeper.restore(entity, loser_id, survivor_id, note, actor, channel)

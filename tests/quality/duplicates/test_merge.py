@@ -16,6 +16,8 @@ from cible.pipeline.models import Opportunity
 from cible.quality.duplicates import merge
 from cible.quality.duplicates.models import DuplicatePair, MergeRecord, PairStatus
 from cible.quality.duplicates.relations import snapshot
+from cible.segments.axes import services as segments
+from cible.segments.axes.models import Membership, Segment
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -203,3 +205,57 @@ def test_external_keys_move_with_the_record(cast, twins, detected) -> None:
     assert ExternalKey.objects.get(pk=key.pk).object_id == record.survivor_id
     merge.merge_undo(merge=record, actor=cast.ae, channel="ui")
     assert ExternalKey.objects.get(pk=key.pk).object_id == twins.newer.pk
+
+
+def test_hand_placements_of_the_merged_record_carry_over_and_come_back_on_undo(
+    cast, twins, detected
+) -> None:
+    older, newer = twins.older, twins.newer  # the survivor, the one merged away
+
+    def by_hand(axis: Any, *names: str) -> list[Any]:
+        return [
+            segments.segment_create(
+                actor=cast.manager, channel="ui", axis=axis, data={"name": n, "kind": "manual"}
+            )
+            for n in names
+        ]
+
+    def place(segment: Any, organisation: Any) -> None:
+        segments.segment_add_members(
+            segment=segment, actor=cast.manager, channel="ui", organisation_ids=[organisation.pk]
+        )
+
+    def placed(organisation: Any) -> set[str]:
+        rows = Membership.of_organisations([organisation.pk]).filter(segment__kind="manual")
+        return set(rows.values_list("segment__name", flat=True))
+
+    def counts() -> dict[str, int]:
+        return dict(Segment.objects.filter(kind="manual").values_list("name", "member_count"))
+
+    events = segments.axis_create(
+        actor=cast.manager, channel="ui", data={"name": "Events", "exclusive": False}
+    )
+    accounts = segments.axis_create(
+        actor=cast.manager, channel="ui", data={"name": "Accounts", "exclusive": True}
+    )
+    (fair,) = by_hand(events, "Trade fair 2026")
+    strategic, watch = by_hand(accounts, "Strategic", "Watch")
+    place(fair, newer)
+    place(strategic, newer)
+    place(watch, older)
+
+    record = merge.pair_merge(pair=detected, actor=cast.ae, channel="ui")
+
+    assert record.loser_id == newer.pk
+    # The loser's list goes with the survivor; in the exclusive axis the survivor's own stays.
+    assert placed(older) == {"Trade fair 2026", "Watch"}
+    assert counts() == {"Trade fair 2026": 1, "Strategic": 0, "Watch": 1}
+    added = [e.changes for e in entries(fair) if "members added" in e.changes]
+    assert added[0] == {"members added": ["", str(older.pk)]}  # newest first
+
+    merge.merge_undo(merge=record, actor=cast.ae, channel="ui")
+
+    assert placed(newer) == {"Trade fair 2026", "Strategic"}
+    assert placed(older) == {"Watch"}
+    assert counts() == {"Trade fair 2026": 1, "Strategic": 1, "Watch": 1}
+    assert entries(fair)[0].actor == cast.ae  # the undo, in the segment's history

@@ -30,6 +30,7 @@ from cible.core.errors import (
     PermissionDenied,
     ValidationFailed,
 )
+from cible.people import hooks
 from cible.quality.duplicates.entities import RESTRICTIVE_ORDER, EntitySpec, spec_for
 from cible.quality.duplicates.models import (
     BulkMergeRun,
@@ -225,6 +226,11 @@ def records_merge(
     with audit_context(actor=actor, channel=channel):
         moved = move_relations(spec, loser, survivor, note)
         moved += union_m2m(spec, loser, survivor)
+        kept = hooks.merge_kept(
+            entity=entity, loser_id=loser.pk, survivor_id=survivor.pk, actor=actor, channel=channel
+        )
+        if kept:  # what other apps carried over themselves (segments placed by hand)
+            moved.append({"kind": "kept", "notes": kept})
         loser_pk = loser.pk
         loser.delete()
         LogEntry.objects.filter(
@@ -345,6 +351,16 @@ def merge_undo(*, merge: MergeRecord, actor: Any, channel: str) -> Model:
         save_versioned(survivor)  # type: ignore[type-var]
         for name, values in (before.m2m_data or {}).items():
             getattr(survivor, name).set(values)
+        for group in merge.moved:
+            if group["kind"] == "kept":
+                hooks.merge_restored(
+                    entity=merge.entity,
+                    loser_id=loser.pk,
+                    survivor_id=survivor.pk,
+                    notes=group["notes"],
+                    actor=actor,
+                    channel=channel,
+                )
         _merge_entry(survivor, _("merge undone"), f"{merge.loser_label} (#{loser.pk})", note)
         _merge_entry(loser, _("restored by undoing a merge"), merge.survivor_label, note)
     merge.undone_at = timezone.now()

@@ -251,8 +251,8 @@ def union_m2m(spec: EntitySpec, loser: Model, survivor: Model) -> list[dict[str,
 
 def move_back(group: Mapping[str, Any], survivor_pk: Any, loser_pk: Any) -> None:
     kind = group["kind"]
-    if kind == "m2m_union":
-        return  # the survivor's links come back with its snapshot
+    if kind in ("m2m_union", "kept"):
+        return  # the survivor's links come back with its snapshot; the keepers undo their own
     model = apps.get_model(group["model"])
     field = group["field"]
     manager = model._default_manager

@@ -121,8 +121,9 @@ def merge_recorded(
     sender: type[Model], instance: Any, raw: bool = False, update_fields: Any = None, **kwargs: Any
 ) -> None:
     """A merge of organisations was undone: the restored record comes back through a raw save
-    (no refresh), so its segments are computed here. (A merge itself needs nothing: the loser's
-    membership goes with it, the survivor's save refreshes the survivor.)"""
+    (no refresh), so its segments are computed here. (A merge itself needs nothing more than
+    `merging.keep`: the loser's membership goes with it, the survivor's save refreshes the
+    survivor.)"""
     if raw or getattr(instance, "entity", None) != "organisation":
         return
     if update_fields and "undone_at" in update_fields and instance.undone_at is not None:
@@ -165,9 +166,11 @@ def bulk_written(*, model: type[Model], ids: set[int] | None, actor: Any, channe
 
 
 def connect() -> None:
-    from cible.people.hooks import register_bulk_listener
+    from cible.people.hooks import register_bulk_listener, register_merge_keeper
+    from cible.segments.axes.merging import KEEPER
 
     register_bulk_listener(bulk_written)
+    register_merge_keeper(KEEPER)
     through = Organisation.installed_products.through
     post_save.connect(organisation_saved, sender=Organisation, dispatch_uid="segments-org-saved")
     pre_delete.connect(

@@ -1,0 +1,90 @@
+"""Hand placements carried over when two organisations are merged, and back when it is undone.
+
+The merge (quality.duplicates) moves every row Django lists as referring to the merged-away
+record; memberships are hidden from it, being mostly derived. Rule segments need nothing: the
+survivor's save re-evaluates its rules, and so does the undo for both records
+(receivers.merge_recorded). A placement by hand, though, is somebody's decision and must not go
+with the record: the survivor takes the loser's segments made by hand, except in an exclusive
+axis where it already is in a segment (its own placement wins). Registered with
+`people.hooks.register_merge_keeper`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from cible.people.hooks import MergeKeeper
+from cible.segments.axes import rebuild as rebuilder
+from cible.segments.axes import signals
+from cible.segments.axes.models import Membership, Segment, SegmentKind
+from cible.segments.axes.services import log_member_changes
+
+ENTITY = "organisation"
+
+
+def _by_hand(organisation_id: int) -> Any:
+    return Membership.of_organisations([organisation_id]).filter(segment__kind=SegmentKind.MANUAL)
+
+
+def _log(segment_ids: set[int], actor: Any, channel: str, **changes: list[int]) -> None:
+    for segment in Segment.objects.filter(pk__in=segment_ids):
+        log_member_changes(segment, actor, channel, **changes)
+
+
+def keep(entity: str, loser_id: int, survivor_id: int, actor: Any, channel: str) -> Any:
+    """Place the survivor in the loser's segments made by hand; what was done, for undo."""
+    if entity != ENTITY:
+        return None
+    placed = list(_by_hand(loser_id).select_related("axis"))
+    if not placed:
+        return None
+    theirs = set(Membership.of_organisations([survivor_id]).values_list("segment_id", "axis_id"))
+    segments, axes = {s for s, _a in theirs}, {a for _s, a in theirs}
+    added: set[int] = set()
+    for row in placed:
+        if row.segment_id in segments or (row.axis.exclusive and row.axis_id in axes):
+            continue
+        Membership.objects.create(
+            segment_id=row.segment_id, organisation_id=survivor_id, axis=row.axis, since=row.since
+        )
+        added.add(row.segment_id)
+    if added:
+        rebuilder.recount(added)
+        _log(added, actor, channel, added=[survivor_id])
+        signals.memberships_changed.send(Membership, organisation_ids={survivor_id})
+    return {
+        "placed": sorted((row.segment_id, row.since.isoformat()) for row in placed),
+        "added": sorted(added),
+    }
+
+
+def restore(
+    entity: str, loser_id: int, survivor_id: int, note: Any, actor: Any, channel: str
+) -> None:
+    """Take the survivor out of what it joined by the merge, and put the restored record back in
+    its segments made by hand (those still existing and still by hand)."""
+    if entity != ENTITY:
+        return
+    joined = _by_hand(survivor_id).filter(segment_id__in=note["added"])
+    left = set()
+    for row in joined:
+        left.add(row.segment_id)
+        row.delete()  # one by one: model signals tell other apps (fit scores)
+    since = {segment_id: datetime.fromisoformat(at) for segment_id, at in note["placed"]}
+    back = set()
+    for segment in Segment.objects.filter(pk__in=since, kind=SegmentKind.MANUAL):
+        Membership.objects.create(
+            segment=segment,
+            organisation_id=loser_id,
+            axis_id=segment.axis_id,
+            since=since[segment.pk],
+        )
+        back.add(segment.pk)
+    rebuilder.recount(left | back)
+    _log(left, actor, channel, removed=[survivor_id])
+    _log(back, actor, channel, added=[loser_id])
+    signals.memberships_changed.send(Membership, organisation_ids={loser_id, survivor_id})
+
+
+KEEPER = MergeKeeper(name="segments", keep=keep, restore=restore)
