@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from cible.engagement.tasks import services
+from cible.engagement.tasks import notifications, services
 from cible.engagement.tasks.models import Task
 from cible.people.models import UserProfile
 from tests import factories
@@ -40,8 +40,10 @@ def test_complete_a_task_and_read_a_notification(page: Page, live_server, cast) 
         actor=None,
         channel="job",
     )
-    services.notify(users=[cast.ae], title="Lead 12 is waiting", url=f"/contacts/{contact.pk}/")
-    services.notify(users=[cast.ae], title="A lead was assigned to you", url="/tasks/")
+    notifications.notify(
+        users=[cast.ae], title="Lead 12 is waiting", url=f"/contacts/{contact.pk}/"
+    )
+    notifications.notify(users=[cast.ae], title="A lead was assigned to you", url="/tasks/")
 
     login(page, live_server, "alice", PASSWORD)
     page.goto("/tasks/")

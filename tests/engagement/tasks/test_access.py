@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from cible.engagement.tasks import selectors, services
+from cible.engagement.tasks import notifications, selectors, services
 from tests.api.conftest import api_for  # noqa: F401
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_pages")]
@@ -64,7 +64,7 @@ def test_olivier_cannot_reach_paris_tasks_in_pages_or_api(
 
 
 def test_notifications_are_private_to_their_user(cast, client_for, api_for):  # noqa: F811
-    services.notify(users=[cast.ae], title="For Alice only", url="/leads/")
+    notifications.notify(users=[cast.ae], title="For Alice only", url="/leads/")
     note = cast.ae.notifications.get()
     assert (
         client_for(cast.outsider)

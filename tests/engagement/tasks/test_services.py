@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from cible.core.errors import ConflictError, PermissionDenied, ValidationFailed
 from cible.engagement.interactions.models import Interaction
-from cible.engagement.tasks import services
+from cible.engagement.tasks import notifications, services
 from cible.engagement.tasks.models import Notification, Task
 from cible.engagement.tasks.services import TaskRow
 
@@ -132,12 +132,12 @@ def test_only_the_assignee_their_manager_or_an_admin_complete_or_reassign(cast):
 
 def test_notify_is_once_per_user_and_key(cast):
     users = [cast.manager, cast.admin.pk]
-    assert services.notify(users=users, title="Lead breached", url="/leads/1/", key="b:1") == 2
-    assert services.notify(users=users, title="Lead breached", url="/leads/1/", key="b:1") == 0
-    assert services.notify(users=[cast.manager], title="No key") == 1
+    assert notifications.notify(users=users, title="Lead breached", url="/leads/1/", key="b:1") == 2
+    assert notifications.notify(users=users, title="Lead breached", url="/leads/1/", key="b:1") == 0
+    assert notifications.notify(users=[cast.manager], title="No key") == 1
     assert Notification.objects.filter(user=cast.manager).count() == 2
     with pytest.raises(ValidationFailed):
-        services.notify(users=users, title="Phishing", url="https://evil.example/")
+        notifications.notify(users=users, title="Phishing", url="https://evil.example/")
 
 
 def test_notification_email_reaches_the_smtp_server_in_each_users_language(
@@ -150,7 +150,7 @@ def test_notification_email_reaches_the_smtp_server_in_each_users_language(
     cast.marketer.save()
     title = format_lazy("{}: {}", gettext_lazy("Log out"), "Acme")
     with django_capture_on_commit_callbacks(execute=True):
-        services.notify(
+        notifications.notify(
             users=[cast.manager, cast.marketer, cast.ae],  # Alice has no address: in-app only
             title=title,
             body="The MQL was not accepted within 4 business hours.",
@@ -176,21 +176,21 @@ def test_smtp_refusing_keeps_the_notification_and_does_not_raise(
     cast.manager.save()
     smtp_server.recorder.refuse_next = 1
     with caplog.at_level(logging.ERROR), django_capture_on_commit_callbacks(execute=True):
-        told = services.notify(users=[cast.manager], title="Breach", email=True)
+        told = notifications.notify(users=[cast.manager], title="Breach", email=True)
     assert told == 1 and Notification.objects.filter(user=cast.manager).exists()
     assert smtp_server.messages == []
     assert "notification email to user" in caplog.text
     settings.EMAIL_PORT = 1  # nothing listens: the connection itself fails
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.notify(users=[cast.manager], title="Again", email=True) == 1
+        assert notifications.notify(users=[cast.manager], title="Again", email=True) == 1
     assert Notification.objects.filter(user=cast.manager).count() == 2
 
 
 def test_mark_read_touches_only_the_users_own(cast):
-    services.notify(users=[cast.ae, cast.ae2], title="Hello")
+    notifications.notify(users=[cast.ae, cast.ae2], title="Hello")
     mine = Notification.objects.get(user=cast.ae)
     other = Notification.objects.get(user=cast.ae2)
-    assert services.mark_read(user=cast.ae, ids=[mine.pk, other.pk]) == 1
+    assert notifications.mark_read(user=cast.ae, ids=[mine.pk, other.pk]) == 1
     assert Notification.objects.get(pk=other.pk).read_at is None
-    assert services.mark_read(user=cast.ae2, all=True) == 1
+    assert notifications.mark_read(user=cast.ae2, all=True) == 1
     assert timezone.now() >= Notification.objects.get(pk=other.pk).read_at

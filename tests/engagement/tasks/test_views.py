@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cible.engagement.interactions.models import Interaction
-from cible.engagement.tasks import services
+from cible.engagement.tasks import notifications, services
 from cible.engagement.tasks.models import Task
 from cible.engagement.tasks.services import TaskRow
 
@@ -121,8 +121,8 @@ def test_creating_a_task_from_the_contact_page(cast, jeanne, client_for):
 
 
 def test_notifications_page_marks_read_and_follows_the_link(cast, client_for):
-    services.notify(users=[cast.ae], title="Lead 7 breached its SLA", url="/leads/7/")
-    services.notify(users=[cast.ae], title="Elsewhere", url="/tasks/")
+    notifications.notify(users=[cast.ae], title="Lead 7 breached its SLA", url="/leads/7/")
+    notifications.notify(users=[cast.ae], title="Elsewhere", url="/tasks/")
     client = client_for(cast.ae)
     html = client.get(reverse("tasks:notifications")).content.decode()
     assert "Lead 7 breached its SLA" in html and html.count("list-group-item-primary") == 2
@@ -139,7 +139,7 @@ def test_the_bell_costs_two_queries_and_renders_nothing_for_visitors(
     cast, django_assert_num_queries
 ):
     for i in range(7):
-        services.notify(users=[cast.ae], title=f"Note {i}", url="/tasks/")
+        notifications.notify(users=[cast.ae], title=f"Note {i}", url="/tasks/")
     request = RequestFactory().get("/")
     request.user = cast.ae
     with django_assert_num_queries(2):

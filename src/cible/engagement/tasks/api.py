@@ -9,7 +9,7 @@ from ninja import Path, Query, Router, Status
 
 from cible.core.api_kit import ERRORS, WRITE_ERRORS, Id, paginate, viewer
 from cible.core.audit import Channel
-from cible.engagement.tasks import selectors, services
+from cible.engagement.tasks import notifications, selectors, services
 from cible.engagement.tasks.schemas import (
     CompleteIn,
     NotificationPage,
@@ -96,7 +96,7 @@ def unread_notifications(request: HttpRequest) -> Any:
 @router.post("/notifications/read", response={200: ReadOut, **WRITE_ERRORS})
 def read_notifications(request: HttpRequest, payload: ReadIn) -> Any:
     """Mark `ids` (or `all`) read; answers how many were unread."""
-    marked = services.mark_read(
+    marked = notifications.mark_read(
         user=viewer(request), ids=None if payload.all else payload.ids, all=payload.all
     )
     return {"marked": marked}

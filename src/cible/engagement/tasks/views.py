@@ -23,7 +23,7 @@ from cible.core.errors import CibleError, NotFound
 from cible.core.forms import show_errors
 from cible.core.records import CappedPaginator
 from cible.core.values import is_id
-from cible.engagement.tasks import policy, selectors, services
+from cible.engagement.tasks import notifications, policy, selectors, services
 from cible.engagement.tasks.forms import CompleteForm, TaskForm
 from cible.engagement.tasks.models import Task
 from cible.people.models import Contact, Organisation
@@ -218,7 +218,7 @@ def notification_open_view(request: HttpRequest, pk: int) -> HttpResponse:
         notification = selectors.notification_get(user=request.user, pk=pk)
     except NotFound:
         raise Http404 from None
-    services.mark_read(user=request.user, ids=[notification.pk])
+    notifications.mark_read(user=request.user, ids=[notification.pk])
     target = notification.url
     if not target or not url_has_allowed_host_and_scheme(target, allowed_hosts=None):
         target = reverse("tasks:notifications")
@@ -232,7 +232,7 @@ def notification_read_view(request: HttpRequest) -> HttpResponse:
     ids = [int(raw) for raw in request.POST.getlist("id") if is_id(raw)]
     everything = request.POST.get("all") == "1"
     try:
-        count = services.mark_read(user=request.user, ids=ids, all=everything)
+        count = notifications.mark_read(user=request.user, ids=ids, all=everything)
     except CibleError as error:
         messages.error(request, str(error))
         return HttpResponseRedirect(reverse("tasks:notifications"))

@@ -25,7 +25,7 @@ from cible.core.audit import audit_context
 from cible.core.calendars import CalendarInvalid
 from cible.core.errors import FieldError, PermissionDenied, ValidationFailed
 from cible.core.roles import Role
-from cible.engagement.tasks.services import notify
+from cible.engagement.tasks.notifications import notify
 from cible.lifecycle.leads.models import Lead
 from cible.people.models import Team
 from cible.routing.sla.clocks import clocks_meet_leads
