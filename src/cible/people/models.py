@@ -173,6 +173,8 @@ class Organisation(VersionedModel):
         on_delete=models.SET_NULL,
         related_name="subsidiaries",
     )
+    # No index of its own: `org_owner_name` (owner, name_key) serves every lookup by owner, and a
+    # second one would cost every write (a million-row import maintains it row by row).
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("owner"),
@@ -180,6 +182,7 @@ class Organisation(VersionedModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="organisations",
+        db_index=False,
     )
     status = models.CharField(
         _("status"),
@@ -321,6 +324,8 @@ class Contact(VersionedModel):
         blank=True,
         default="",
     )
+    # Neither this nor `owner` has an index of its own: `contact_org_name` and
+    # `contact_owner_name` lead with them and serve every lookup (see Organisation.owner).
     organisation = models.ForeignKey(
         Organisation,
         verbose_name=_("organisation"),
@@ -328,6 +333,7 @@ class Contact(VersionedModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="contacts",
+        db_index=False,
     )
     reports_to = models.ForeignKey(
         "self",
@@ -352,6 +358,7 @@ class Contact(VersionedModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="contacts",
+        db_index=False,
     )
     lifecycle_stage = models.CharField(
         _("lifecycle stage"),
