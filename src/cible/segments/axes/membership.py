@@ -26,7 +26,13 @@ from cible.core.errors import ConflictError
 from cible.segments.axes import plan as plans
 from cible.segments.axes import rebuild as rebuilder
 from cible.segments.axes import signals
-from cible.segments.axes.models import Membership, RebuildRun, RebuildStatus, Segment
+from cible.segments.axes.models import (
+    Membership,
+    RebuildRun,
+    RebuildStatus,
+    RefreshMark,
+    Segment,
+)
 from cible.segments.axes.permissions import require_manager
 from cible.segments.axes.refresh import MembershipDiff, refresh_for
 
@@ -51,6 +57,10 @@ def membership_refresh_for(*, organisation_ids: Collection[int]) -> MembershipDi
 
 
 BULK_REBUILD_THRESHOLD = 50_000
+# A rebuild refreshes again the organisations refreshed since it began, and this much earlier:
+# an edit committed after the rebuild read the table may have been refreshed a little before.
+MARK_SLACK = dt.timedelta(minutes=5)
+MARKS_KEPT = dt.timedelta(days=1)
 
 
 def membership_after_bulk(
@@ -139,6 +149,7 @@ def membership_rebuild(
 
         with rebuilder.filling(full=not run.scope):
             rebuilder.rebuild(plan, wanted, progress=step)
+        _catch_up(since=run.started_at)
     except Exception as error:
         RebuildRun.objects.filter(pk=run.pk).update(
             status=RebuildStatus.FAILED,
@@ -193,8 +204,20 @@ def recompute_segments(
     if background:
         membership_rebuild_start(actor=actor, channel=channel, segment_ids=segment_ids)
     else:
+        began = timezone.now()
         plan = plans.load_plan()
         rebuilder.rebuild(plan, plan.closure(segment_ids))
+        _catch_up(since=began)
+
+
+def _catch_up(*, since: dt.datetime) -> MembershipDiff:
+    """After a rebuild's writes: refresh again the organisations refreshed while it computed
+    from older data (an edit, a placement by hand), and forget marks no rebuild still needs."""
+    marked = RefreshMark.objects.filter(at__gte=since - MARK_SLACK)
+    ids = list(marked.values_list("organisation_id", flat=True))
+    diff = refresh_for(plans.load_plan(), ids) if ids else MembershipDiff()
+    RefreshMark.objects.filter(at__lt=timezone.now() - MARKS_KEPT).delete()
+    return diff
 
 
 def organisation_removed(*, organisation_id: int) -> None:

@@ -210,3 +210,21 @@ class RebuildRun(models.Model):
     @property
     def rows(self) -> int:
         return self.rows_added + self.rows_removed
+
+
+class RefreshMark(models.Model):
+    """When an organisation's membership was last refreshed (an edit of it or of what its rules
+    read, a placement by hand). A rebuild computes each axis from the organisations as they were
+    when it read them, then writes: whatever was refreshed in between would be overwritten with
+    older data. So a rebuild refreshes again, once it has written, the organisations marked
+    since it began (`membership.membership_rebuild`). One row per organisation, overwritten."""
+
+    organisation_id = models.BigIntegerField(_("organisation"), primary_key=True)
+    at = models.DateTimeField(_("refreshed at"), db_index=True)
+
+    class Meta:
+        verbose_name = _("membership refresh")
+        verbose_name_plural = _("membership refreshes")
+
+    def __str__(self) -> str:
+        return f"{self.organisation_id} at {self.at:%Y-%m-%d %H:%M:%S}"

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from cible.segments import rules
 from cible.segments.axes import signals
-from cible.segments.axes.models import Membership, Segment
+from cible.segments.axes.models import Membership, RefreshMark, Segment
 from cible.segments.axes.plan import Plan
 from cible.segments.axes.records import organisation_records
 
@@ -55,7 +55,20 @@ def refresh_for(plan: Plan, organisation_ids: Collection[int]) -> MembershipDiff
     fields = plan.fields()
     for start in range(0, len(ids), CHUNK):
         diff.merge(_refresh_chunk(plan, ids[start : start + CHUNK], fields))
+    mark_refreshed(ids)
     return diff
+
+
+def mark_refreshed(organisation_ids: Collection[int]) -> None:
+    """Stamp these organisations as refreshed now, for a rebuild running meanwhile to refresh
+    them again once it has written (`RefreshMark`)."""
+    now = timezone.now()
+    RefreshMark.objects.bulk_create(
+        [RefreshMark(organisation_id=pk, at=now) for pk in organisation_ids],
+        update_conflicts=True,
+        unique_fields=["organisation_id"],
+        update_fields=["at"],
+    )
 
 
 def _refresh_chunk(plan: Plan, ids: list[int], fields: set[rules.RuleField]) -> MembershipDiff:

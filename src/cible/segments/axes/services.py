@@ -44,7 +44,7 @@ from cible.segments.axes.membership import (
 )
 from cible.segments.axes.models import Axis, Membership, Segment, SegmentKind
 from cible.segments.axes.permissions import require_manager
-from cible.segments.axes.refresh import MembershipDiff
+from cible.segments.axes.refresh import MembershipDiff, mark_refreshed
 
 MAX_MEMBERS_PER_CALL = 10_000
 
@@ -306,6 +306,7 @@ def segment_add_members(
         )
     diff.added[segment.pk] = set(new)
     rebuilder.recount(diff.added.keys() | diff.removed.keys())
+    mark_refreshed(new)  # a rebuild computing meanwhile must not put them back in a rule segment
     log_member_changes(segment, actor, channel, added=new)
     signals.memberships_changed.send(Membership, organisation_ids=set(new))
     return diff
