@@ -61,6 +61,18 @@ def _dsn(**values: str) -> bytes:
     return DSN.format(**values).replace("\n", "\r\n").encode()
 
 
+def _rejected(message: OutboundMessage, *, report: str) -> bytes:
+    """The report of the recipient's server refusing `message`: a hard bounce."""
+    return _dsn(
+        report=report,
+        recipient=message.to_email,
+        action="failed",
+        status="5.1.1",
+        diagnostic=f"550 5.1.1 <{message.to_email}>: Recipient address rejected",
+        message_id=message.message_id,
+    )
+
+
 @pytest.fixture
 def delivered(template: Any, people: dict[str, Any], always_open: Any, smtp_server: Any) -> Any:
     services.queue_messages(
@@ -78,16 +90,7 @@ def test_bounce_reports_in_a_maildir_mark_hard_bounces_and_count_soft_ones(
 ) -> None:
     box = mailbox.Maildir(tmp_path / "bounces", create=True)
     jeanne, john = delivered["b:1"], delivered["b:2"]
-    box.add(
-        _dsn(
-            report="r1",
-            recipient="jeanne@acme.fr",
-            action="failed",
-            status="5.1.1",
-            diagnostic="550 5.1.1 <jeanne@acme.fr>: Recipient address rejected",
-            message_id=jeanne.message_id,
-        )
-    )
+    box.add(_rejected(jeanne, report="r1"))
     box.add(
         _dsn(
             report="r2",
@@ -214,14 +217,7 @@ def test_bounces_and_replies_are_read_from_an_imap_folder_over_tls_once(
 ) -> None:
     jeanne, john = delivered["b:1"], delivered["b:2"]
     imap_server.deliver(
-        _dsn(
-            report="i1",
-            recipient="jeanne@acme.fr",
-            action="failed",
-            status="5.1.1",
-            diagnostic="550 5.1.1 <jeanne@acme.fr>: Recipient address rejected",
-            message_id=jeanne.message_id,
-        ),
+        _rejected(jeanne, report="i1"),
         _note("Re: Welcome John", In_Reply_To=john.message_id, From="john@acme.co.uk"),
         _note("Out of office"),
     )
