@@ -210,15 +210,15 @@ def test_external_keys_move_with_the_record(cast, twins, detected) -> None:
 def test_hand_placements_of_the_merged_record_carry_over_and_come_back_on_undo(
     cast, twins, detected
 ) -> None:
-    older, newer = twins.older, twins.newer  # the survivor, the one merged away
+    older, newer = twins.older, twins.newer  # the survivor (headcount 40), the one merged away
 
-    def by_hand(axis: Any, *names: str) -> list[Any]:
-        return [
-            segments.segment_create(
-                actor=cast.manager, channel="ui", axis=axis, data={"name": n, "kind": "manual"}
-            )
-            for n in names
-        ]
+    def axis(name: str, exclusive: bool) -> Any:
+        data = {"name": name, "exclusive": exclusive}
+        return segments.axis_create(actor=cast.manager, channel="ui", data=data)
+
+    def by_hand(axis: Any, name: str) -> Any:
+        data = {"name": name, "kind": "manual"}
+        return segments.segment_create(actor=cast.manager, channel="ui", axis=axis, data=data)
 
     def place(segment: Any, organisation: Any) -> None:
         segments.segment_add_members(
@@ -226,36 +226,47 @@ def test_hand_placements_of_the_merged_record_carry_over_and_come_back_on_undo(
         )
 
     def placed(organisation: Any) -> set[str]:
-        rows = Membership.of_organisations([organisation.pk]).filter(segment__kind="manual")
+        rows = Membership.of_organisations([organisation.pk]).filter(axis__in=axes)
         return set(rows.values_list("segment__name", flat=True))
 
     def counts() -> dict[str, int]:
-        return dict(Segment.objects.filter(kind="manual").values_list("name", "member_count"))
+        return dict(Segment.objects.filter(axis__in=axes).values_list("name", "member_count"))
 
-    events = segments.axis_create(
-        actor=cast.manager, channel="ui", data={"name": "Events", "exclusive": False}
+    axes = [axis("Events", False), axis("Accounts", True), axis("Tiers", True)]
+    events, accounts, tiers = axes
+    fair, webinar = by_hand(events, "Trade fair"), by_hand(events, "Webinar")
+    strategic = by_hand(accounts, "Strategic")
+    large = {"match": "all", "conditions": [{"field": "headcount", "op": "gte", "value": 30}]}
+    segments.segment_create(
+        actor=cast.manager, channel="ui", axis=accounts, data={"name": "Large", "rule": large}
     )
-    accounts = segments.axis_create(
-        actor=cast.manager, channel="ui", data={"name": "Accounts", "exclusive": True}
-    )
-    (fair,) = by_hand(events, "Trade fair 2026")
-    strategic, watch = by_hand(accounts, "Strategic", "Watch")
-    place(fair, newer)
-    place(strategic, newer)
-    place(watch, older)
+    gold, silver = by_hand(tiers, "Gold"), by_hand(tiers, "Silver")
+    for segment in (fair, strategic, gold):
+        place(segment, newer)
+    for segment in (webinar, silver):
+        place(segment, older)
+    assert placed(older) == {"Webinar", "Large", "Silver"}
 
     record = merge.pair_merge(pair=detected, actor=cast.ae, channel="ui")
 
     assert record.loser_id == newer.pk
-    # The loser's list goes with the survivor; in the exclusive axis the survivor's own stays.
-    assert placed(older) == {"Trade fair 2026", "Watch"}
-    assert counts() == {"Trade fair 2026": 1, "Strategic": 0, "Watch": 1}
+    # The loser's lists go to the survivor; a placement by hand wins over the rules (Strategic
+    # over Large) but not over the survivor's own (Silver stays, Gold does not come).
+    assert placed(older) == {"Trade fair", "Webinar", "Strategic", "Silver"}
+    assert counts() == {
+        "Trade fair": 1,
+        "Webinar": 1,
+        "Strategic": 1,
+        "Large": 0,
+        "Gold": 0,
+        "Silver": 1,
+    }
     added = [e.changes for e in entries(fair) if "members added" in e.changes]
     assert added[0] == {"members added": ["", str(older.pk)]}  # newest first
 
     merge.merge_undo(merge=record, actor=cast.ae, channel="ui")
 
-    assert placed(newer) == {"Trade fair 2026", "Strategic"}
-    assert placed(older) == {"Watch"}
-    assert counts() == {"Trade fair 2026": 1, "Strategic": 1, "Watch": 1}
+    assert placed(newer) == {"Trade fair", "Strategic", "Gold"}
+    assert placed(older) == {"Webinar", "Large", "Silver"}
+    assert set(counts().values()) == {1}
     assert entries(fair)[0].actor == cast.ae  # the undo, in the segment's history

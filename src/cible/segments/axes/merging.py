@@ -5,7 +5,7 @@ record; memberships are hidden from it, being mostly derived. Rule segments need
 survivor's save re-evaluates its rules, and so does the undo for both records
 (receivers.merge_recorded). A placement by hand, though, is somebody's decision and must not go
 with the record: the survivor takes the loser's segments made by hand, except in an exclusive
-axis where it already is in a segment (its own placement wins). Registered with
+axis where it is placed by hand itself (its own placement wins). Registered with
 `people.hooks.register_merge_keeper`.
 """
 
@@ -33,24 +33,33 @@ def _log(segment_ids: set[int], actor: Any, channel: str, **changes: list[int]) 
 
 
 def keep(entity: str, loser_id: int, survivor_id: int, actor: Any, channel: str) -> Any:
-    """Place the survivor in the loser's segments made by hand; what was done, for undo."""
+    """Place the survivor in the loser's segments made by hand; what was done, for undo. In an
+    exclusive axis a placement by hand wins over the rules, as when placing by hand
+    (`services.segment_add_members`), but not over the survivor's own placement by hand."""
     if entity != ENTITY:
         return None
     placed = list(_by_hand(loser_id).select_related("axis"))
     if not placed:
         return None
-    theirs = set(Membership.of_organisations([survivor_id]).values_list("segment_id", "axis_id"))
-    segments, axes = {s for s, _a in theirs}, {a for _s, a in theirs}
+    theirs = list(Membership.of_organisations([survivor_id]).select_related("segment"))
+    segments = {m.segment_id for m in theirs}
+    by_hand = {m.axis_id for m in theirs if m.segment.kind == SegmentKind.MANUAL}
     added: set[int] = set()
+    displaced: set[int] = set()
     for row in placed:
-        if row.segment_id in segments or (row.axis.exclusive and row.axis_id in axes):
+        if row.segment_id in segments or (row.axis.exclusive and row.axis_id in by_hand):
             continue
+        if row.axis.exclusive:
+            for ruled in (m for m in theirs if m.axis_id == row.axis_id):
+                displaced.add(ruled.segment_id)
+                ruled.delete()  # one by one: model signals tell other apps (fit scores)
+            by_hand.add(row.axis_id)
         Membership.objects.create(
             segment_id=row.segment_id, organisation_id=survivor_id, axis=row.axis, since=row.since
         )
         added.add(row.segment_id)
     if added:
-        rebuilder.recount(added)
+        rebuilder.recount(added | displaced)
         _log(added, actor, channel, added=[survivor_id])
         signals.memberships_changed.send(Membership, organisation_ids={survivor_id})
     return {
@@ -63,7 +72,8 @@ def restore(
     entity: str, loser_id: int, survivor_id: int, note: Any, actor: Any, channel: str
 ) -> None:
     """Take the survivor out of what it joined by the merge, and put the restored record back in
-    its segments made by hand (those still existing and still by hand)."""
+    its segments made by hand (those still existing and still by hand). The rule segments of
+    both are computed again by the undo itself (`receivers.merge_recorded`)."""
     if entity != ENTITY:
         return
     joined = _by_hand(survivor_id).filter(segment_id__in=note["added"])
