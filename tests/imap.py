@@ -7,6 +7,7 @@ messages in it with IMAP APPEND and read its flags back, as a mail client would.
 
 from __future__ import annotations
 
+import grp
 import imaplib
 import os
 import pwd
@@ -44,7 +45,12 @@ userdb {{
   args = uid={uid} gid={gid} home={root}/home/%u
 }}
 mail_location = maildir:~/Maildir
+# No chroot: only root may, and the test's server runs as whoever runs the tests.
+service anvil {{
+  chroot =
+}}
 service imap-login {{
+  chroot =
   inet_listener imap {{
     port = {port}
   }}
@@ -104,8 +110,10 @@ def _identity(root: Path) -> tuple[str, int, int]:
         nobody = pwd.getpwnam("nobody")
         os.chown(root / "home", nobody.pw_uid, nobody.pw_gid)
         return "", nobody.pw_uid, nobody.pw_gid
-    me = pwd.getpwuid(os.geteuid()).pw_name
-    identity = f"default_internal_user = {me}\ndefault_login_user = {me}"
+    me, group = pwd.getpwuid(os.geteuid()).pw_name, grp.getgrgid(os.getegid()).gr_name
+    identity = (
+        f"default_internal_user = {me}\ndefault_login_user = {me}\ndefault_internal_group = {group}"
+    )
     return identity, os.geteuid(), os.getegid()
 
 
