@@ -5,6 +5,8 @@ page: the provider returns a template name and its context, already filtered for
 `on` names the record page the section belongs to ("organisation" or "contact").
 `register_duplicate_finder` lets the duplicates app warn, before an organisation or a contact is
 created, that it looks like one already there (`check_duplicates`, called by the services).
+`register_bulk_listener`, `register_stage_keeper` and `register_merge_keeper`: below, each with
+why it exists.
 """
 
 from __future__ import annotations
