@@ -59,6 +59,11 @@ def refresh_for(plan: Plan, organisation_ids: Collection[int]) -> MembershipDiff
     return diff
 
 
+# A refresh after a bulk write stamps up to 50,000 organisations: PostgreSQL takes at most 65,535
+# parameters in a statement.
+MARKS_PER_STATEMENT = 5_000
+
+
 def mark_refreshed(organisation_ids: Collection[int]) -> None:
     """Stamp these organisations as refreshed now, for a rebuild running meanwhile to refresh
     them again once it has written (`RefreshMark`)."""
@@ -68,6 +73,7 @@ def mark_refreshed(organisation_ids: Collection[int]) -> None:
         update_conflicts=True,
         unique_fields=["organisation_id"],
         update_fields=["at"],
+        batch_size=MARKS_PER_STATEMENT,
     )
 
 
