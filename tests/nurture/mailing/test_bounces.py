@@ -15,7 +15,7 @@ from django.test import Client
 
 from cible.engagement.interactions.models import Interaction
 from cible.nurture.mailing import bounces, services
-from cible.nurture.mailing.models import Bounce, MessageStatus, OutboundMessage
+from cible.nurture.mailing.models import Bounce, MailboxReading, MessageStatus, OutboundMessage
 from tests import imap
 from tests.imap import ImapServer
 from tests.smtp import free_port
@@ -309,3 +309,31 @@ def test_an_imap_folder_that_cannot_be_read_is_named_with_the_reason(
 
     settings.MAIL_BOUNCE_IMAP_PORT = closed = free_port()
     assert refusal().startswith(f"Could not reach the IMAP server 127.0.0.1:{closed}: ")
+
+
+def test_a_failing_mailbox_does_not_stop_the_other_and_the_page_says_which_fails(
+    imap_server: ImapServer, settings: Any, cast: Any, client_for: Any
+) -> None:
+    settings.MAIL_BOUNCE_MAILDIR = "/nowhere/bounces"
+    imap_server.deliver(_note("Out of office"))
+
+    with pytest.raises(CommandError) as failed:
+        call_command("mail_bounces")
+
+    missing = "There is no Maildir folder at /nowhere/bounces (one with cur, new and tmp in it)."
+    assert str(failed.value) == missing
+    assert imap_server.unseen() == 0  # the IMAP mailbox was read all the same
+    where = f"imaps://{imap.USER}@127.0.0.1:{imap_server.tls_port}/INBOX"
+    assert list(MailboxReading.objects.values_list("source", "mailbox", "read", "error")) == [
+        ("imap", where, 1, ""),
+        ("maildir", "/nowhere/bounces", 0, missing),
+    ]
+    page = client_for(cast.marketer).get("/email/policy/").content.decode()
+    assert 'data-source="maildir" data-failing="true"' in page
+    assert missing in page
+    assert 'data-source="imap" data-failing="false"' in page and where in page
+    assert "s3cret" not in page  # never the password
+
+    settings.MAIL_BOUNCE_MAILDIR = settings.MAIL_BOUNCE_IMAP_HOST = ""
+    page = client_for(cast.marketer).get("/email/policy/").content.decode()
+    assert "No bounce mailbox is configured" in page

@@ -25,15 +25,20 @@ from dataclasses import dataclass
 from email.message import Message
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from cible.core.audit import audit_context
 from cible.core.concurrency import save_versioned
 from cible.nurture.mailing.events import record_events
-from cible.nurture.mailing.mailboxes import imap_messages, maildir_messages
-from cible.nurture.mailing.models import Bounce, BounceKind, MessageStatus, OutboundMessage
+from cible.nurture.mailing.mailboxes import MailboxUnreadable, configured_mailboxes
+from cible.nurture.mailing.models import (
+    Bounce,
+    BounceKind,
+    MailboxReading,
+    MessageStatus,
+    OutboundMessage,
+)
 from cible.people.models import Contact
 
 _STATUS = re.compile(r"\b([245])\.\d{1,3}\.\d{1,3}\b")
@@ -265,14 +270,42 @@ def _record_all(raw_messages: Iterator[bytes], source: str) -> BounceReport:
 
 def bounces_read_mailboxes() -> BounceReport:
     """Read the configured bounce mailboxes (Maildir, IMAP or both); safe to run twice.
-    Raises `MailboxUnreadable` naming the mailbox and the reason when one cannot be read."""
+
+    Each reading is logged (`MailboxReading`, shown on the sending rules page). A mailbox that
+    cannot be read does not keep the other from being read; `MailboxUnreadable` is raised at
+    the end, naming each that failed and why."""
     report = BounceReport()
-    maildir = getattr(settings, "MAIL_BOUNCE_MAILDIR", "")
-    if maildir:
-        report = _sum(report, _record_all(maildir_messages(str(maildir)), "maildir"))
-    if getattr(settings, "MAIL_BOUNCE_IMAP_HOST", ""):
-        report = _sum(report, _record_all(imap_messages(), "imap"))
+    failures: list[str] = []
+    for source, where, messages in configured_mailboxes():
+        try:
+            found = _record_all(messages(), source)
+        except MailboxUnreadable as error:
+            _log_reading(source, where, BounceReport(), str(error))
+            failures.append(str(error))
+        else:
+            _log_reading(source, where, found, "")
+            report = _sum(report, found)
+    if failures:
+        raise MailboxUnreadable("\n".join(failures))
     return report
+
+
+def _log_reading(source: str, where: str, found: BounceReport, error: str) -> None:
+    MailboxReading.objects.create(
+        source=source,
+        mailbox=where[:300],
+        read=found.read,
+        hard=found.hard,
+        soft=found.soft,
+        replies=found.replies,
+        ignored=found.ignored,
+        error=error[:2000],
+    )
+    oldest_kept = (
+        MailboxReading.objects.order_by("-id").values_list("id", flat=True)[MailboxReading.KEPT :]
+    ).first()
+    if oldest_kept is not None:
+        MailboxReading.objects.filter(id__lte=oldest_kept).delete()
 
 
 def _sum(a: BounceReport, b: BounceReport) -> BounceReport:

@@ -15,7 +15,7 @@ import contextlib
 import imaplib
 import mailbox
 import ssl
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -118,3 +118,22 @@ def imap_messages() -> Iterator[bytes]:
     finally:
         with contextlib.suppress(imaplib.IMAP4.error, OSError):
             client.logout()
+
+
+Mailbox = tuple[str, str, Callable[[], Iterator[bytes]]]  # (source, where, its messages)
+
+
+def configured_mailboxes() -> list[Mailbox]:
+    """The bounce mailboxes the settings name, each with where it is (never the password)."""
+    found: list[Mailbox] = []
+    maildir = str(getattr(settings, "MAIL_BOUNCE_MAILDIR", "") or "")
+    if maildir:
+        found.append(("maildir", maildir, lambda: maildir_messages(maildir)))
+    host = getattr(settings, "MAIL_BOUNCE_IMAP_HOST", "")
+    if host:
+        scheme = "imaps" if getattr(settings, "MAIL_BOUNCE_IMAP_SSL", True) else "imap"
+        user = getattr(settings, "MAIL_BOUNCE_IMAP_USER", "")
+        port = getattr(settings, "MAIL_BOUNCE_IMAP_PORT", 993)
+        folder = getattr(settings, "MAIL_BOUNCE_IMAP_FOLDER", "INBOX")
+        found.append(("imap", f"{scheme}://{user}@{host}:{port}/{folder}", imap_messages))
+    return found

@@ -202,3 +202,30 @@ class Bounce(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.status} {self.email}"
+
+
+class MailboxReading(models.Model):
+    """One reading of a bounce mailbox, by the worker or `cible mail_bounces`: what it found, or
+    why it could not read. The sending rules page shows the latest, so that a mailbox that stopped
+    answering (a changed password, an expired certificate) is seen in the app, not only in the
+    worker's log. The last `KEPT` are kept."""
+
+    KEPT = 200
+
+    source = models.CharField(_("source"), max_length=10)  # "maildir" or "imap"
+    mailbox = models.CharField(_("mailbox"), max_length=300)  # where, without any password
+    at = models.DateTimeField(_("read at"), default=timezone.now, db_index=True)
+    read = models.PositiveIntegerField(_("messages read"), default=0)
+    hard = models.PositiveIntegerField(_("hard bounces"), default=0)
+    soft = models.PositiveIntegerField(_("soft bounces"), default=0)
+    replies = models.PositiveIntegerField(_("replies"), default=0)
+    ignored = models.PositiveIntegerField(_("ignored"), default=0)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("mailbox reading")
+        verbose_name_plural = _("mailbox readings")
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.mailbox} at {self.at:%Y-%m-%d %H:%M}"

@@ -17,7 +17,14 @@ from cible.core.normalisers import search_key
 from cible.engagement.interactions.models import Interaction
 from cible.nurture.mailing import merge, templating
 from cible.nurture.mailing.events import SOURCE
-from cible.nurture.mailing.models import Bounce, EmailTemplate, MessageStatus, OutboundMessage
+from cible.nurture.mailing.mailboxes import configured_mailboxes
+from cible.nurture.mailing.models import (
+    Bounce,
+    EmailTemplate,
+    MailboxReading,
+    MessageStatus,
+    OutboundMessage,
+)
 from cible.people.models import Contact
 
 SEARCH_LIMIT = 10
@@ -161,3 +168,28 @@ def preview(
 def contact_messages(*, viewer: Any, contact: Contact) -> QuerySet[OutboundMessage]:
     """The messages queued or sent to `contact`, as the viewer may see them."""
     return message_list(viewer=viewer).filter(contact=contact)
+
+
+@dataclass(frozen=True)
+class MailboxStatus:
+    """A configured bounce mailbox and its latest readings, newest first."""
+
+    source: str
+    where: str
+    readings: list[MailboxReading]
+
+    @property
+    def failing(self) -> bool:
+        return bool(self.readings) and bool(self.readings[0].error)
+
+
+def mailbox_statuses(*, shown: int = 5) -> list[MailboxStatus]:
+    """Each bounce mailbox the settings name, with its last `shown` readings."""
+    return [
+        MailboxStatus(
+            source,
+            where,
+            list(MailboxReading.objects.filter(source=source, mailbox=where[:300])[:shown]),
+        )
+        for source, where, _messages in configured_mailboxes()
+    ]

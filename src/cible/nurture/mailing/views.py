@@ -222,7 +222,11 @@ def policy_view(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, _("Sending rules saved."))
                 return HttpResponseRedirect(reverse("mailing:policy"))
-    context = {"form": form, "may_edit": services.may_edit_templates(request.user)}
+    context = {
+        "form": form,
+        "may_edit": services.may_edit_templates(request.user),
+        "mailboxes": selectors.mailbox_statuses(),
+    }
     return render(request, "mailing/policy.html", context, status=status)
 
 
