@@ -1,5 +1,6 @@
 """Marketing edits an email template: sees a syntax error as she types, previews the email for a
-real contact, saves it and sends herself a test, which the SMTP server receives."""
+real contact, saves it and sends herself a test, which the SMTP server receives. And she sees on
+the sending rules page which bounce mailbox could not be read, and why."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from cible.nurture.mailing import services
+from cible.nurture.mailing.mailboxes import MailboxUnreadable
 from tests import factories
 from tests.browser.helpers import login
 from tests.cast import PASSWORD
+from tests.smtp import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -71,3 +74,24 @@ def test_edit_preview_and_send_a_test(page: Page, live_server, cast, smtp_server
     )
     assert '<a href="https://example.com/rdv">' in received.html()
     assert smtp_server.recorder.to("jeanne@acme.fr") == []  # a test never reaches the contact
+
+
+def test_marketing_sees_which_bounce_mailbox_fails_and_why(
+    page: Page, live_server, cast, settings
+) -> None:
+    port = free_port()  # nothing listens there: the worker's reading failed
+    settings.MAIL_BOUNCE_MAILDIR = ""
+    settings.MAIL_BOUNCE_IMAP_HOST, settings.MAIL_BOUNCE_IMAP_PORT = "127.0.0.1", port
+    settings.MAIL_BOUNCE_IMAP_SSL, settings.MAIL_BOUNCE_IMAP_USER = False, "bounces@cible.test"
+    with pytest.raises(MailboxUnreadable):
+        services.bounces_read_mailboxes()
+
+    login(page, live_server, "marie", PASSWORD)
+    page.goto(f"{live_server.url}/email/policy/")
+
+    mailbox = page.locator('#mailboxes [data-source="imap"]')
+    expect(mailbox).to_have_attribute("data-failing", "true")
+    expect(mailbox).to_contain_text(f"imap://bounces@cible.test@127.0.0.1:{port}/INBOX")
+    expect(mailbox.locator(".reading-error")).to_contain_text(
+        f"Could not reach the IMAP server 127.0.0.1:{port}"
+    )
