@@ -337,3 +337,16 @@ def test_a_failing_mailbox_does_not_stop_the_other_and_the_page_says_which_fails
     settings.MAIL_BOUNCE_MAILDIR = settings.MAIL_BOUNCE_IMAP_HOST = ""
     page = client_for(cast.marketer).get("/email/policy/").content.decode()
     assert "No bounce mailbox is configured" in page
+
+
+def test_the_last_readings_are_kept_and_older_ones_dropped(db: Any) -> None:
+    MailboxReading.objects.bulk_create(
+        MailboxReading(source="imap", mailbox="imaps://b@mail.example:993/INBOX", read=n)
+        for n in range(MailboxReading.KEPT)
+    )
+    oldest = MailboxReading.objects.order_by("id").first()
+
+    bounces._log_reading("imap", "imaps://b@mail.example:993/INBOX", bounces.BounceReport(), "")
+
+    assert MailboxReading.objects.count() == MailboxReading.KEPT
+    assert not MailboxReading.objects.filter(pk=oldest.pk).exists()
