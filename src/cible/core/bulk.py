@@ -154,7 +154,8 @@ def _sqlite_statements(
     rows: list[tuple],
 ) -> None:
     """Insert `rows` (values of `columns`) with multi-row INSERTs, `constants` bound once per
-    statement: `INSERT … SELECT column1, …, %s FROM (VALUES (…), (…) …)`.
+    statement: `INSERT … SELECT column1, …, ? FROM (VALUES (…), (…) …)`, through the driver's
+    `cursor` (qmark placeholders).
 
     Not `executemany`: the sqlite3 module lets go of the interpreter lock around each step,
     that is each row of an `executemany`, and takes it back after. Beside a thread running
@@ -169,11 +170,11 @@ def _sqlite_statements(
     width = len(columns)
     limit = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
     per = max(1, min(SQLITE_ROWS_PER_STATEMENT, (limit - len(constants)) // width))
-    one = "(" + ", ".join(["%s"] * width) + ")"
+    one = "(" + ", ".join(["?"] * width) + ")"
     quote = connection.ops.quote_name
     if constants:
         names = ", ".join(quote(c) for c in [*columns, *constants])
-        picked = ", ".join([*(f"column{i}" for i in range(1, width + 1)), *["%s"] * len(constants)])
+        picked = ", ".join([*(f"column{i}" for i in range(1, width + 1)), *["?"] * len(constants)])
         head = f"INSERT INTO {table_sql} ({names}) SELECT {picked} FROM (VALUES "
         tail = ")"
     else:
@@ -259,12 +260,18 @@ def bulk_insert(
                 str(f.column): v for f, v in zip(constant_fields, constant_values, strict=True)
             }
             iterator = iter(source)
-            with connection.cursor() as cursor:
+            # The driver's own cursor, in the same connection and transaction: Django's would
+            # rewrite each statement's 10,000 placeholders with a regular expression (a fifth
+            # of the insert's time).
+            cursor = connection.connection.cursor()
+            try:
                 while chunk := list(islice(iterator, batch)):
                     _sqlite_statements(connection, cursor, quote(table), names, constant, chunk)
                     total += len(chunk)
                     if progress is not None:
                         progress(total)
+            finally:
+                cursor.close()
     return total
 
 
