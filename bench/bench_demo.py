@@ -51,7 +51,8 @@ def _instrument() -> dict[str, list[float]]:
     return totals
 
 
-def _twin_sqlite(cursor: Any, table: str, twin: str) -> None:
+def _twin_sqlite(cursor: Any, table: str, twin: str, *, indexes_after: bool = False) -> list[str]:
+    """Create `twin` like `table`; its index statements, run now or returned for later."""
     cursor.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", [table])
     (create,) = cursor.fetchone()
     cursor.execute(create.replace(f'"{table}"', f'"{twin}"', 1))
@@ -60,24 +61,54 @@ def _twin_sqlite(cursor: Any, table: str, twin: str) -> None:
         "WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
         [table],
     )
+    statements = []
     for name, sql in cursor.fetchall():
         sql = sql.replace(f'"{name}"', f'"raw_{name}"', 1)
-        cursor.execute(re.sub(rf'ON "{table}"', f'ON "{twin}"', sql, count=1))
+        statements.append(re.sub(rf'ON "{table}"', f'ON "{twin}"', sql, count=1))
+    return _now_or_later(cursor, statements, indexes_after)
 
 
-def _twin_postgresql(cursor: Any, table: str, twin: str) -> None:
-    cursor.execute(f'CREATE TABLE "{twin}" (LIKE "{table}" INCLUDING ALL)')
+def _twin_postgresql(
+    cursor: Any, table: str, twin: str, *, indexes_after: bool = False
+) -> list[str]:
+    """Create `twin` like `table` (its primary key always at once); the statements of its
+    other indexes and its foreign keys, run now or returned for later."""
+    cursor.execute(f'CREATE TABLE "{twin}" (LIKE "{table}" INCLUDING ALL EXCLUDING INDEXES)')
+    cursor.execute(f'ALTER TABLE "{twin}" ADD PRIMARY KEY (id)')
+    cursor.execute(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s AND indexname NOT IN "
+        "(SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'p')",
+        [table, table],
+    )
+    statements = []
+    for name, definition in cursor.fetchall():
+        definition = definition.replace(f"INDEX {name} ", f'INDEX "raw_{name}" ', 1)
+        statements.append(re.sub(rf"ON (\w+\.)?{table} ", f'ON "{twin}" ', definition, count=1))
     cursor.execute(
         "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
         "WHERE conrelid = %s::regclass AND contype = 'f'",
         [table],
     )
     for name, definition in cursor.fetchall():
-        cursor.execute(f'ALTER TABLE "{twin}" ADD CONSTRAINT "raw_{name}" {definition}')
+        statements.append(f'ALTER TABLE "{twin}" ADD CONSTRAINT "raw_{name}" {definition}')
+    return _now_or_later(cursor, statements, indexes_after)
 
 
-def raw_baseline(tables: list[str]) -> dict[str, tuple[int, float]]:
-    """Rows and seconds of raw writes of each table's rows into an identical empty twin."""
+def _now_or_later(cursor: Any, statements: list[str], later: bool) -> list[str]:
+    if later:
+        return statements
+    for sql in statements:
+        cursor.execute(sql)
+    return []
+
+
+def raw_baseline(tables: list[str], *, indexes_after: bool = False) -> dict[str, tuple[int, float]]:
+    """Rows and seconds of raw writes of each table's rows into an identical empty twin.
+
+    With `indexes_after`, the twin starts with its primary key only and its other indexes and
+    foreign keys are built once the rows are in, and timed too: the cheapest raw way to land
+    the same rows with the same indexes, as a very large import does (`core.indexes`).
+    """
     from django.db import connection
 
     connection.ensure_connection()
@@ -86,9 +117,11 @@ def raw_baseline(tables: list[str]) -> dict[str, tuple[int, float]]:
     figures: dict[str, tuple[int, float]] = {}
     for table in tables:
         twin = f"raw_{table}"
+        later: list[str] = []
         with connection.cursor() as cursor:
             cursor.execute(f'DROP TABLE IF EXISTS "{twin}"')
-            (_twin_postgresql if vendor == "postgresql" else _twin_sqlite)(cursor, table, twin)
+            twin_of = _twin_postgresql if vendor == "postgresql" else _twin_sqlite
+            later = twin_of(cursor, table, twin, indexes_after=indexes_after)
             cursor.execute(f'SELECT * FROM "{table}" LIMIT 0')
             columns = [c[0] for c in cursor.description]
         column_sql = ", ".join(f'"{c}"' for c in columns)
@@ -128,15 +161,44 @@ def raw_baseline(tables: list[str]) -> dict[str, tuple[int, float]]:
         else:
             raw.commit()
         seconds += time.perf_counter() - began
+        built = _build_later(connection, later)
+        seconds += built
         figures[table] = (rows_written, seconds)
         with connection.cursor() as cursor:
             cursor.execute(f'DROP TABLE "{twin}"')
         print(
             f"  raw {table:<42}{rows_written:>10,} rows {seconds:8.2f} s"
-            f"  {rows_written / seconds if seconds else 0:>10,.0f} rows/s",
+            f"  {rows_written / seconds if seconds else 0:>10,.0f} rows/s"
+            + (f" ({len(later)} indexes and keys after: {built:.1f} s)" if indexes_after else ""),
             flush=True,
         )
     return figures
+
+
+def _build_later(connection: Any, statements: list[str]) -> float:
+    """Seconds to run `statements` (index builds, keys) in one transaction, with the sort
+    settings the import's own builds use on SQLite."""
+    from django.db import transaction
+
+    from cible.core.indexes import SQLITE_SORTER
+
+    if not statements:
+        return 0.0
+    previous: dict[str, Any] = {}
+    began = time.perf_counter()
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            for name, setting in SQLITE_SORTER.items():
+                cursor.execute(f"PRAGMA {name}")
+                previous[name] = cursor.fetchone()[0]
+                cursor.execute(f"PRAGMA {name} = {setting}")
+        with transaction.atomic():
+            for sql in statements:
+                cursor.execute(sql)
+        seconds = time.perf_counter() - began
+        for name, value in previous.items():  # the connection's own settings back
+            cursor.execute(f"PRAGMA {name} = {value}")
+    return seconds
 
 
 def run(size: str = "small", seed: int = 42) -> tuple[list[Result], dict[str, Any]]:
