@@ -16,6 +16,7 @@ from django.test import Client
 from cible.engagement.interactions.models import Interaction
 from cible.nurture.mailing import bounces, services
 from cible.nurture.mailing.models import Bounce, MailboxReading, MessageStatus, OutboundMessage
+from cible.people.services import profile_set_language
 from tests import imap
 from tests.imap import ImapServer
 from tests.smtp import free_port
@@ -324,7 +325,8 @@ def test_a_failing_mailbox_does_not_stop_the_other_and_the_page_says_which_fails
     assert str(failed.value) == missing
     assert imap_server.unseen() == 0  # the IMAP mailbox was read all the same
     where = f"imaps://{imap.USER}@127.0.0.1:{imap_server.tls_port}/INBOX"
-    assert list(MailboxReading.objects.values_list("source", "mailbox", "read", "error")) == [
+    readings = MailboxReading.objects.all()
+    assert [(r.source, r.mailbox, r.read, r.error_text) for r in readings] == [
         ("imap", where, 1, ""),
         ("maildir", "/nowhere/bounces", 0, missing),
     ]
@@ -333,6 +335,13 @@ def test_a_failing_mailbox_does_not_stop_the_other_and_the_page_says_which_fails
     assert missing in page
     assert 'data-source="imap" data-failing="false"' in page and where in page
     assert "s3cret" not in page  # never the password
+
+    # The worker read in English; a reader who works in French reads why in French.
+    profile_set_language(user=cast.marketer, language="fr")
+    page = client_for(cast.marketer).get("/email/policy/").content.decode()
+    assert "dossier Maildir à /nowhere/bounces (un dossier contenant cur, new et tmp)" in page
+    assert missing not in page
+    profile_set_language(user=cast.marketer, language="en")
 
     settings.MAIL_BOUNCE_MAILDIR = settings.MAIL_BOUNCE_IMAP_HOST = ""
     page = client_for(cast.marketer).get("/email/policy/").content.decode()
@@ -346,7 +355,7 @@ def test_the_last_readings_are_kept_and_older_ones_dropped(db: Any) -> None:
     )
     oldest = MailboxReading.objects.order_by("id").first()
 
-    bounces._log_reading("imap", "imaps://b@mail.example:993/INBOX", bounces.BounceReport(), "")
+    bounces._log_reading("imap", "imaps://b@mail.example:993/INBOX", bounces.BounceReport())
 
     assert MailboxReading.objects.count() == MailboxReading.KEPT
     assert not MailboxReading.objects.filter(pk=oldest.pk).exists()

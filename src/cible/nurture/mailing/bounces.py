@@ -280,17 +280,19 @@ def bounces_read_mailboxes() -> BounceReport:
         try:
             found = _record_all(messages(), source)
         except MailboxUnreadable as error:
-            _log_reading(source, where, BounceReport(), str(error))
+            _log_reading(source, where, BounceReport(), error)
             failures.append(str(error))
         else:
-            _log_reading(source, where, found, "")
+            _log_reading(source, where, found)
             report = _sum(report, found)
     if failures:
         raise MailboxUnreadable("\n".join(failures))
     return report
 
 
-def _log_reading(source: str, where: str, found: BounceReport, error: str) -> None:
+def _log_reading(
+    source: str, where: str, found: BounceReport, error: MailboxUnreadable | None = None
+) -> None:
     MailboxReading.objects.create(
         source=source,
         mailbox=where[:300],
@@ -299,7 +301,8 @@ def _log_reading(source: str, where: str, found: BounceReport, error: str) -> No
         soft=found.soft,
         replies=found.replies,
         ignored=found.ignored,
-        error=error[:2000],
+        error=error.template if error else "",
+        error_params={k: v[:1000] for k, v in error.params.items()} if error else {},
     )
     oldest_kept = (
         MailboxReading.objects.order_by("-id").values_list("id", flat=True)[MailboxReading.KEPT :]

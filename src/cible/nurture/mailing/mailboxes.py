@@ -18,7 +18,7 @@ import ssl
 from collections.abc import Callable, Iterator
 
 from django.conf import settings
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext, gettext_noop
 
 from cible.core.errors import CibleError
 
@@ -27,9 +27,22 @@ IMAP_TIMEOUT = 30
 
 
 class MailboxUnreadable(CibleError):
-    """The mailbox could not be reached, opened or read; the message says which and why."""
+    """The mailbox could not be reached, opened or read; the message says which and why.
+
+    It keeps its message untranslated (`template`, `params`) beside the one in the current
+    language: a reading logged by the worker is shown to each reader in their own language."""
 
     status_code = 502
+
+    def __init__(self, template: str, params: dict[str, object] | None = None) -> None:
+        self.template = template
+        self.params = {name: str(value) for name, value in (params or {}).items()}
+        super().__init__(describe(template, self.params))
+
+
+def describe(template: str, params: dict[str, str]) -> str:
+    """A mailbox error in the current language: its template translated, then filled."""
+    return gettext(template) % params if params else gettext(template)
 
 
 def maildir_messages(path: str) -> Iterator[bytes]:
@@ -39,12 +52,15 @@ def maildir_messages(path: str) -> Iterator[bytes]:
         keys = list(box.iterkeys())
     except mailbox.NoSuchMailboxError:
         raise MailboxUnreadable(
-            _("There is no Maildir folder at %(path)s (one with cur, new and tmp in it).")
-            % {"path": path}
+            gettext_noop(
+                "There is no Maildir folder at %(path)s (one with cur, new and tmp in it)."
+            ),
+            {"path": path},
         ) from None
     except OSError as error:
         raise MailboxUnreadable(
-            _("Could not read the Maildir %(path)s: %(error)s") % {"path": path, "error": error}
+            gettext_noop("Could not read the Maildir %(path)s: %(error)s"),
+            {"path": path, "error": error},
         ) from None
     for key in keys:
         message = box.get_message(key)
@@ -84,22 +100,22 @@ def imap_messages() -> Iterator[bytes]:
         client = _imap_client(host, port)
     except (OSError, imaplib.IMAP4.error) as error:
         raise MailboxUnreadable(
-            _("Could not reach the IMAP server %(server)s: %(error)s")
-            % {"server": server, "error": _reason(error)}
+            gettext_noop("Could not reach the IMAP server %(server)s: %(error)s"),
+            {"server": server, "error": _reason(error)},
         ) from None
     try:
         try:
             client.login(user, getattr(settings, "MAIL_BOUNCE_IMAP_PASSWORD", ""))
         except imaplib.IMAP4.error as error:
             raise MailboxUnreadable(
-                _("The IMAP server %(server)s refused the login of %(user)s: %(error)s")
-                % {"server": server, "user": user, "error": _reason(error)}
+                gettext_noop("The IMAP server %(server)s refused the login of %(user)s: %(error)s"),
+                {"server": server, "user": user, "error": _reason(error)},
             ) from None
         status, answer = client.select(folder)
         if status != "OK":
             raise MailboxUnreadable(
-                _("The IMAP server %(server)s has no folder %(folder)s: %(error)s")
-                % {"server": server, "folder": folder, "error": _reason(answer[0])}
+                gettext_noop("The IMAP server %(server)s has no folder %(folder)s: %(error)s"),
+                {"server": server, "folder": folder, "error": _reason(answer[0])},
             )
         _status, found = client.uid("SEARCH", "UNSEEN")
         for uid in (found[0] or b"").decode().split():
@@ -112,8 +128,8 @@ def imap_messages() -> Iterator[bytes]:
             client.uid("STORE", uid, "+FLAGS", "(\\Seen)")
     except (OSError, imaplib.IMAP4.error) as error:
         raise MailboxUnreadable(
-            _("Reading the IMAP folder %(folder)s of %(server)s failed: %(error)s")
-            % {"server": server, "folder": folder, "error": _reason(error)}
+            gettext_noop("Reading the IMAP folder %(folder)s of %(server)s failed: %(error)s"),
+            {"server": server, "folder": folder, "error": _reason(error)},
         ) from None
     finally:
         with contextlib.suppress(imaplib.IMAP4.error, OSError):

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cible.core.models import VersionedModel
+from cible.nurture.mailing.mailboxes import describe
 from cible.people.models import Contact
 
 
@@ -220,7 +221,10 @@ class MailboxReading(models.Model):
     soft = models.PositiveIntegerField(_("soft bounces"), default=0)
     replies = models.PositiveIntegerField(_("replies"), default=0)
     ignored = models.PositiveIntegerField(_("ignored"), default=0)
+    # Why it failed, untranslated (`MailboxUnreadable.template`) with the values that fill it:
+    # shown in each reader's language, not in the worker's.
     error = models.TextField(_("error"), blank=True)
+    error_params = models.JSONField(_("error details"), default=dict, blank=True)
 
     class Meta:
         ordering = ["-at", "-id"]
@@ -229,3 +233,8 @@ class MailboxReading(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source} {self.mailbox} at {self.at:%Y-%m-%d %H:%M}"
+
+    @property
+    def error_text(self) -> str:
+        """Why it failed, in the current language ("" if it did not)."""
+        return describe(self.error, self.error_params) if self.error else ""
