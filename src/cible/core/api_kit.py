@@ -9,7 +9,7 @@ through the API exactly as it is in a form or an import.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -171,7 +171,11 @@ def _ordering(qs: QuerySet[Any]) -> list[str]:
     return order
 
 
-def _nullable(model: type[Model], path: str) -> bool:
+def _nullable(model: type[Model], path: str, computed: Collection[str] = ()) -> bool:
+    """Whether `path` may hold NULL. A computed sort key (an annotation: a count, a sum) is
+    taken as nullable: the NULL branches of `_after` are then merely never true."""
+    if path in computed:
+        return True
     nullable = False
     for name in path.split("__"):
         field = model._meta.get_field(name)
@@ -189,7 +193,9 @@ def _value_of(obj: Any, path: str) -> Any:
     return obj
 
 
-def _after(model: type[Model], order: Sequence[str], values: Sequence[Any]) -> Q:
+def _after(
+    model: type[Model], order: Sequence[str], values: Sequence[Any], computed: Collection[str]
+) -> Q:
     """Rows strictly after `values` in `order`; NULLs sort after every value (before in reverse)."""
     term, *rest = order
     descending = term.startswith("-")
@@ -202,17 +208,19 @@ def _after(model: type[Model], order: Sequence[str], values: Sequence[Any]) -> Q
         same = Q(**{f"{path}__isnull": True})
     else:
         beyond = Q(**{f"{path}__{'lt' if descending else 'gt'}": value})
-        if not descending and _nullable(model, path):
+        if not descending and _nullable(model, path, computed):
             beyond |= Q(**{f"{path}__isnull": True})
         same = Q(**{path: value})
-    return beyond | (same & _after(model, rest, values[1:]))
+    return beyond | (same & _after(model, rest, values[1:], computed))
 
 
-def _order_with_nulls(model: type[Model], order: Sequence[str]) -> list[Any]:
+def _order_with_nulls(
+    model: type[Model], order: Sequence[str], computed: Collection[str]
+) -> list[Any]:
     result: list[Any] = []
     for term in order:
         path = term.lstrip("-")
-        if path not in ("id", "pk") and _nullable(model, path):
+        if path not in ("id", "pk") and _nullable(model, path, computed):
             field = F(path)
             result.append(
                 field.desc(nulls_first=True) if term.startswith("-") else field.asc(nulls_last=True)
@@ -239,13 +247,16 @@ def paginate(
 
     Keyset pagination: each page is a `WHERE (sort key, id) > (last seen)` query, so pages stay
     fast deep into a large base and a record created or deleted meanwhile never makes another
-    one appear twice or vanish. The cursor is signed, so a hand-made one cannot smuggle in
-    values of the wrong type; it is refused with a 422 naming `cursor`.
+    one appear twice or vanish. A sort key may be computed (an annotation of `qs`, such as a
+    campaign's member count): its condition then goes where the database can test it. The
+    cursor is signed, so a hand-made one cannot smuggle in values of the wrong type; it is
+    refused with a 422 naming `cursor`.
     """
     model = qs.model
     order = _ordering(qs)
+    computed = frozenset(qs.query.annotations)
     total = qs.count() if with_count else None
-    page_qs = qs.order_by(*_order_with_nulls(model, order))
+    page_qs = qs.order_by(*_order_with_nulls(model, order, computed))
     if cursor:
         try:
             payload = signing.loads(cursor, salt=_CURSOR_SALT)
@@ -258,7 +269,7 @@ def paginate(
             raise
         except (signing.BadSignature, ValueError, KeyError, TypeError, AttributeError):
             raise _bad_cursor(_("is not a cursor this API gave out")) from None
-        page_qs = page_qs.filter(_after(model, order, values))
+        page_qs = page_qs.filter(_after(model, order, values, computed))
     rows = list(page_qs[: limit + 1])
     next_cursor = None
     if len(rows) > limit:
