@@ -221,7 +221,10 @@ def run(size: str = "small", seed: int = 42) -> tuple[list[Result], dict[str, An
     raw = raw_baseline(list(per_table))
     raw_rows = sum(rows for rows, _seconds in raw.values())
     raw_seconds = sum(seconds for _rows, seconds in raw.values())
-    assert raw_rows == bulk_rows, (raw_rows, bulk_rows)
+    # The tables also hold the rows later steps wrote through the services (a nurture step's
+    # interactions, a routing step's transitions): the baseline writes those too, and rates
+    # compare per row.
+    assert raw_rows >= bulk_rows, (raw_rows, bulk_rows)
     demo_rate = bulk_rows / total_seconds
     raw_rate = raw_rows / raw_seconds
     results = [
