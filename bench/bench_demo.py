@@ -117,7 +117,6 @@ def raw_baseline(tables: list[str], *, indexes_after: bool = False) -> dict[str,
     figures: dict[str, tuple[int, float]] = {}
     for table in tables:
         twin = f"raw_{table}"
-        later: list[str] = []
         with connection.cursor() as cursor:
             cursor.execute(f'DROP TABLE IF EXISTS "{twin}"')
             twin_of = _twin_postgresql if vendor == "postgresql" else _twin_sqlite
@@ -180,25 +179,16 @@ def _build_later(connection: Any, statements: list[str]) -> float:
     settings the import's own builds use on SQLite."""
     from django.db import transaction
 
-    from cible.core.indexes import SQLITE_SORTER
+    from cible.core.indexes import sqlite_sorter
 
     if not statements:
         return 0.0
-    previous: dict[str, Any] = {}
-    began = time.perf_counter()
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            for name, setting in SQLITE_SORTER.items():
-                cursor.execute(f"PRAGMA {name}")
-                previous[name] = cursor.fetchone()[0]
-                cursor.execute(f"PRAGMA {name} = {setting}")
+    with sqlite_sorter(connection), connection.cursor() as cursor:
+        began = time.perf_counter()
         with transaction.atomic():
             for sql in statements:
                 cursor.execute(sql)
-        seconds = time.perf_counter() - began
-        for name, value in previous.items():  # the connection's own settings back
-            cursor.execute(f"PRAGMA {name} = {value}")
-    return seconds
+        return time.perf_counter() - began
 
 
 def run(size: str = "small", seed: int = 42) -> tuple[list[Result], dict[str, Any]]:

@@ -171,7 +171,7 @@ def _ordering(qs: QuerySet[Any]) -> list[str]:
     return order
 
 
-def _nullable(model: type[Model], path: str, computed: Collection[str] = ()) -> bool:
+def _nullable(model: type[Model], path: str, computed: Collection[str]) -> bool:
     """Whether `path` may hold NULL. A computed sort key (an annotation: a count, a sum) is
     taken as nullable: the NULL branches of `_after` are then merely never true."""
     if path in computed:

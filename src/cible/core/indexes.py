@@ -14,7 +14,7 @@ when the next one starts, and before migrations (which may expect the indexes to
 
 The builds are what a large import waits for at its end. Where `restore_indexes` owns its
 transactions, PostgreSQL builds on two connections at once and SQLite's sorter works in small
-runs on helper threads (`_sqlite_sorter`); inside a caller's transaction they run one after the
+runs on helper threads (`sqlite_sorter`); inside a caller's transaction they run one after the
 other in the caller's connection. Either way each index has a transaction of its own.
 """
 
@@ -97,7 +97,7 @@ def restore_indexes(
     elif connection.vendor == "postgresql":
         built = _rebuild_in_parallel(records, using)
     else:
-        with _sqlite_sorter(connection):
+        with sqlite_sorter(connection):
             built = {r.name for r in records if _rebuild(r, using)}
     return [r.name for r in records if r.name in built]
 
@@ -163,8 +163,9 @@ def _rebuild_in_parallel(records: list[SuspendedIndex], using: str) -> set[str]:
 
 
 @contextlib.contextmanager
-def _sqlite_sorter(connection: Any) -> Iterator[None]:
-    """`SQLITE_SORTER` on `connection` for the builds, then its own settings back."""
+def sqlite_sorter(connection: Any) -> Iterator[None]:
+    """`SQLITE_SORTER` on `connection` for the builds, then its own settings back (nothing on
+    PostgreSQL)."""
     previous: dict[str, int] = {}
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
